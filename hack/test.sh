@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `make test`: every Go test, on a fresh local cluster named "test" that is
+# torn down afterwards. Arguments go to `go test`.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+export CLUSTER_NAME=test
+kubeconfig="$(hack/cluster/up.sh)"
+trap 'hack/cluster/down.sh' EXIT
+export FOREMAN_TEST_KUBECONFIG="$kubeconfig"
+export KUBEBUILDER_ASSETS="$(hack/cluster/build.sh)"
+go test ./... -count=1 -timeout 30m "$@"
