@@ -97,7 +97,7 @@ func TestAServiceAccountWithANamespaceRoleIsConfinedToItsNamespace(t *testing.T)
 		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "operator", Namespace: ns}},
 		&rbacv1.Role{
 			ObjectMeta: metav1.ObjectMeta{Name: "operator", Namespace: ns},
-			Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"create", "get"}}},
+			Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"create", "get"}}},
 		},
 		&rbacv1.RoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Name: "operator", Namespace: ns},

@@ -5,9 +5,11 @@ import (
 	"os"
 	"testing"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/theforeman/foreman-operator/internal/testcluster"
 )
@@ -21,6 +23,7 @@ func TestEnvtestStartsOnTheLocalClusterBinaries(t *testing.T) {
 		}
 		t.Skip("KUBEBUILDER_ASSETS is not set: run `make test`")
 	}
+	logf.SetLogger(logr.Discard())
 	env := &envtest.Environment{}
 	cfg, err := env.Start()
 	if err != nil {
