@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-export CLUSTER_NAME=test
+export CLUSTER_NAME="${TEST_CLUSTER_NAME:-test}"
 kubeconfig="$(hack/cluster/up.sh)"
 trap 'hack/cluster/down.sh' EXIT
 export FOREMAN_TEST_KUBECONFIG="$kubeconfig"
