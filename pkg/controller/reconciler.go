@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -130,10 +131,11 @@ func (r *Reconciler) finalize(ctx context.Context, cr *unstructured.Unstructured
 // refuse records an error found before a run in the Failure condition.
 // It is terminal: the CR must change before it is tried again.
 func (r *Reconciler) refuse(ctx context.Context, cr *unstructured.Unstructured, reason string, cause error) error {
-	prev, _, _ := unstructured.NestedMap(cr.Object, "status")
-	next := status.SetupError(prev, reason, cause, cr.GetGeneration(), time.Now())
+	generation := cr.GetGeneration()
 	r.Recorder.Event(cr, corev1.EventTypeWarning, reason, cause.Error())
-	if err := r.patchStatus(ctx, cr, next); err != nil {
+	if err := r.updateStatus(ctx, cr, func(prev map[string]any) map[string]any {
+		return status.SetupError(prev, reason, cause, generation, time.Now())
+	}); err != nil {
 		return err
 	}
 	return reconcile.TerminalError(cause)
@@ -161,19 +163,32 @@ func (r *Reconciler) patchFinalizers(ctx context.Context, cr *unstructured.Unstr
 	return nil
 }
 
-// patchStatus writes next as the CR's status with a merge patch. A CR that
-// is gone needs no status.
-func (r *Reconciler) patchStatus(ctx context.Context, cr *unstructured.Unstructured, next map[string]any) error {
-	prev, _, _ := unstructured.NestedMap(cr.Object, "status")
-	if status.Equal(prev, next) {
-		return nil
-	}
-	orig := cr.DeepCopy()
-	if err := unstructured.SetNestedMap(cr.Object, next, "status"); err != nil {
-		return fmt.Errorf("set status of %s: %w", klog.KObj(cr), err)
-	}
-	if err := r.Client.Status().Patch(ctx, cr, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("patch status of %s: %w", klog.KObj(cr), err)
+// updateStatus sets the CR's status to compute(the live status): read from
+// the API server, not the cache, and written with a merge patch under
+// optimistic locking, retried on conflict, so that conditions others write
+// (the Foreman status reporter's) are never lost. Nothing is written when
+// nothing changed, or when the CR is gone. cr is refreshed in place.
+func (r *Reconciler) updateStatus(ctx context.Context, cr *unstructured.Unstructured, compute func(prev map[string]any) map[string]any) error {
+	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		live := &unstructured.Unstructured{}
+		live.SetGroupVersionKind(cr.GroupVersionKind())
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(cr), live); err != nil {
+			return err
+		}
+		defer func() { cr.Object = live.Object }()
+		prev, _, _ := unstructured.NestedMap(live.Object, "status")
+		next := compute(prev)
+		if status.Equal(prev, next) {
+			return nil
+		}
+		orig := live.DeepCopy()
+		if err := unstructured.SetNestedMap(live.Object, next, "status"); err != nil {
+			return err
+		}
+		return r.Client.Status().Patch(ctx, live, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}))
+	})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("update status of %s: %w", klog.KObj(cr), err)
 	}
 	return nil
 }

@@ -9,10 +9,8 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/klog/v2"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/theforeman/foreman-operator/pkg/events"
 	"github.com/theforeman/foreman-operator/pkg/extravars"
@@ -78,8 +76,9 @@ func (r *Reconciler) run(ctx context.Context, cr *unstructured.Unstructured, opt
 
 	generation := cr.GetGeneration()
 	if r.Watch.ManageStatus {
-		prev, _, _ := unstructured.NestedMap(cr.Object, "status")
-		if err := r.patchStatus(ctx, cr, status.Running(prev, generation, time.Now())); err != nil {
+		if err := r.updateStatus(ctx, cr, func(prev map[string]any) map[string]any {
+			return status.Running(prev, generation, time.Now())
+		}); err != nil {
 			return outcome{}, err
 		}
 	}
@@ -103,7 +102,8 @@ func (r *Reconciler) run(ctx context.Context, cr *unstructured.Unstructured, opt
 		MaxArtifacts: opts.maxArtifacts, OnEvent: taskLogger(log),
 	})
 	result := resultOf(summary, runErr)
-	next, warnings := status.Done(r.liveStatus(ctx, cr), result, generation, time.Now())
+	prev, _, _ := unstructured.NestedMap(cr.Object, "status")
+	next, warnings := status.Done(prev, result, generation, time.Now())
 	out := outcome{summary: summary, failed: runErr != nil || summary.Stats == nil || len(result.Failures) > 0 || unreachableOrFailed(summary)}
 	out.message = conditionMessage(next, status.TypeFailure)
 	for _, w := range append(summary.Warnings, warnings...) {
@@ -123,27 +123,14 @@ func (r *Reconciler) run(ctx context.Context, cr *unstructured.Unstructured, opt
 			what, elapsed, s.Ok, s.Changed, s.Skipped)
 	}
 	if r.Watch.ManageStatus {
-		if err := r.patchStatus(ctx, cr, next); err != nil {
+		if err := r.updateStatus(ctx, cr, func(prev map[string]any) map[string]any {
+			next, _ := status.Done(prev, result, generation, time.Now())
+			return next
+		}); err != nil {
 			return out, err
 		}
 	}
 	return out, nil
-}
-
-// liveStatus reads the CR's status from the API server, not the cache: a
-// run takes a while, and what others wrote meanwhile must be kept. The CR is
-// updated in place so that the patch that follows is computed against it.
-func (r *Reconciler) liveStatus(ctx context.Context, cr *unstructured.Unstructured) map[string]any {
-	fresh := &unstructured.Unstructured{}
-	fresh.SetGroupVersionKind(cr.GroupVersionKind())
-	switch err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(cr), fresh); {
-	case err == nil:
-		cr.Object = fresh.Object
-	case !apierrors.IsNotFound(err):
-		r.Log.Error(err, "Cannot read the CR after its run; computing status from the cached copy", "cr", klog.KObj(cr))
-	}
-	prev, _, _ := unstructured.NestedMap(cr.Object, "status")
-	return prev
 }
 
 // resultOf converts the runner's report into what pkg/status needs.
