@@ -37,6 +37,34 @@ deps: ## Install the Debian packages and build the cluster binaries (once; cache
 	hack/cluster/install-deps.sh etcd ansible
 	$(CLUSTER)/build.sh >/dev/null
 
+##@ Generate
+
+# controller-gen v0.19 is built against k8s.io v0.34, as the operator is.
+CONTROLLER_TOOLS_VERSION ?= v0.19.0
+CONTROLLER_GEN ?= $(CURDIR)/bin/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+API_PATHS = ./pkg/apis/...
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate the API types' deepcopy functions (zz_generated.deepcopy.go)
+	$(CONTROLLER_GEN) object paths=$(API_PATHS)
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs into config/crd/bases from the API types
+	$(CONTROLLER_GEN) crd:crdVersions=v1 paths=$(API_PATHS) output:crd:artifacts:config=config/crd/bases
+
+.PHONY: docs
+docs: manifests ## Render the Foreman spec reference into README.md from the CRD
+	$(GO) run ./hack/gendocs
+
+.PHONY: verify-gen
+verify-gen: $(CONTROLLER_GEN) ## Fail when deepcopy, CRDs or the README reference are stale
+	CONTROLLER_GEN=$(CONTROLLER_GEN) API_PATHS=$(API_PATHS) hack/gen-verify.sh
+
+$(CONTROLLER_GEN):
+	mkdir -p $(@D)
+	GOBIN=$(@D) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+	mv $(@D)/controller-gen $@
+
 ##@ Test
 
 .PHONY: test

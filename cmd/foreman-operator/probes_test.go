@@ -63,8 +63,9 @@ func TestReadinessAndRunMetrics(t *testing.T) {
 }
 
 func TestARunPastItsTimeoutIsStoppedAndNamed(t *testing.T) {
-	op := startOperator(t, "--run-timeout", "3s")
-	op.createWidget("slow", map[string]any{"sleep_seconds": int64(60)})
+	// Long enough for the first task even on a loaded machine; the sleep is far longer.
+	op := startOperator(t, "--run-timeout", "15s")
+	op.createWidget("slow", map[string]any{"sleep_seconds": int64(600)})
 	w := op.waitCondition("slow", "Failure", "True", 60*time.Second)
 	c := condition(w, "Failure")
 	msg := fmt.Sprint(c["message"])

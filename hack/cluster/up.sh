@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Starts a local Kubernetes control plane without a container engine:
 # etcd (Debian), kube-apiserver, kube-controller-manager, kube-scheduler (built
-# once from the Go module proxy) and kwok as a simulated node, so Deployments
-# become Available and Jobs complete. Prints the admin kubeconfig's path.
+# once from the Go module proxy), kwok as a simulated node, so Deployments
+# become Available and Jobs complete, and hack/provisioner for the default
+# StorageClass "local", so claims are bound. Prints the admin kubeconfig's path.
 #
 # Several clusters can run side by side: CLUSTER_NAME picks the state directory,
 # ports are chosen free at start and recorded there.
@@ -20,6 +21,18 @@ fi
 
 "$here/install-deps.sh" etcd
 "$here/build.sh" >/dev/null
+# The provisioner is project code: its binary is keyed by its source and the
+# module's dependencies, so a change rebuilds it, alongside the start below.
+root="$(cd "$here/../.." && pwd)"
+provisioner="$BIN_DIR/hostpath-provisioner-$(cat "$root"/hack/provisioner/*.go "$root/go.mod" "$root/go.sum" | sha256sum | cut -c1-16)"
+provisioner_build=""
+if [ ! -x "$provisioner" ]; then
+  log "Building hack/provisioner (its source changed; cached in $BIN_DIR)"
+  (cd "$root" && go build -ldflags "-s -w" -o "$provisioner.tmp.$$" ./hack/provisioner >&2 \
+     && mv "$provisioner.tmp.$$" "$provisioner" \
+     && find "$BIN_DIR" -maxdepth 1 -name 'hostpath-provisioner-*' -mtime +7 -delete) &
+  provisioner_build=$!
+fi
 
 rm -rf "$STATE_DIR"
 mkdir -p "$STATE_DIR"/{pki,run,logs}
@@ -139,7 +152,8 @@ KUBE_FEATURE_WatchListClient=false start kwok "$BIN_DIR/kwok" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
   --node-lease-duration-seconds 40 --cidr 10.244.0.0/16 --node-ip 10.0.0.1
 
-# One simulated node, large enough for a full Foreman with Katello.
+# One simulated node, large enough for a full Foreman with Katello, and the
+# StorageClass whose claims the provisioner serves.
 kubectl apply -f - >/dev/null <<NODE
 apiVersion: v1
 kind: Node
@@ -150,10 +164,23 @@ metadata:
 status:
   allocatable: {cpu: "32", memory: 256Gi, pods: "110", ephemeral-storage: 500Gi}
   capacity: {cpu: "32", memory: 256Gi, pods: "110", ephemeral-storage: 500Gi}
+---
+# The default class, served by hack/provisioner: hostPath volumes in the state directory.
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: local
+  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
+provisioner: foreman-operator.local/hostpath
+reclaimPolicy: Delete
+allowVolumeExpansion: true
+volumeBindingMode: Immediate
 NODE
+if [ -n "$provisioner_build" ]; then wait "$provisioner_build" || die "building hack/provisioner failed"; fi
+start hostpath-provisioner "$provisioner" --kubeconfig "$STATE_DIR/kubeconfig" --volume-dir "$STATE_DIR/volumes"
 node_ready() { kubectl get node kwok-node-0 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -qx True; }
 wait_for 60 node node_ready || fail_with_log kwok
-for c in kube-controller-manager kube-scheduler kwok; do pid_alive "$c" || fail_with_log "$c"; done
+for c in kube-controller-manager kube-scheduler kwok hostpath-provisioner; do pid_alive "$c" || fail_with_log "$c"; done
 # The node-lifecycle controller removes the not-ready taint once the node's
 # lease is fresh; wait for that so pods can be scheduled at once.
 untainted() { ! kubectl get node kwok-node-0 -o jsonpath='{.spec.taints}' | grep -q not-ready; }
