@@ -390,7 +390,7 @@ func TestRunTimeoutKillsTheProcessGroup(t *testing.T) {
 	dir := crDir(t, "timeout")
 	s := &sleepRun{pgidFile: filepath.Join(t.TempDir(), "pgid")}
 	sum, err := r.Run(context.Background(), Input{
-		Ident: "one", Dir: dir, Playbook: abs(t, "testdata/sleep.yml"), Timeout: 5 * time.Second,
+		Ident: "one", Dir: dir, Playbook: abs(t, "testdata/sleep.yml"), Timeout: 20 * time.Second,
 		ExtraVars: map[string]any{"pgid_file": s.pgidFile, "ignore_term": true},
 		OnEvent:   s.onEvent,
 	})
