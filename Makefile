@@ -68,7 +68,7 @@ $(CONTROLLER_GEN):
 ##@ Test
 
 .PHONY: test
-test: deps lint ## Unit, integration and scenario tests on a fresh local cluster
+test: deps lint verify-gen ## Unit, integration and scenario tests on a fresh local cluster
 	hack/test.sh $(GOTEST_FLAGS)
 
 .PHONY: test-unit

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# `make verify-gen`: regenerates into a temporary directory what `make
+# generate manifests docs` writes (deepcopy functions, CRDs, the README's
+# Foreman spec reference) and fails, showing the difference, when a
+# committed file is stale. It never writes into the work tree.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+: "${CONTROLLER_GEN:?set CONTROLLER_GEN; run through make verify-gen}"
+API_PATHS="${API_PATHS:-./pkg/apis/...}"
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+stale=0
+# check <generated> <committed>: report a difference, or a file missing on one side.
+check() {
+  if ! diff -u "$2" "$1" >"$tmp/diff" 2>&1; then
+    echo "verify-gen: $2 is stale:" >&2
+    head -n 40 "$tmp/diff" >&2
+    stale=1
+  fi
+}
+
+# Deepcopy, one package at a time: controller-gen writes each package's file
+# into the output directory, so a directory per package keeps them apart.
+for pkg in $(go list -f '{{.Dir}}' "$API_PATHS"); do
+  rel="${pkg#"$root"/}"
+  grep -qs '+kubebuilder:object:generate=true' "$pkg"/*.go || continue
+  mkdir -p "$tmp/object/$rel"
+  "$CONTROLLER_GEN" object paths="./$rel" output:object:dir="$tmp/object/$rel"
+  check "$tmp/object/$rel/zz_generated.deepcopy.go" "$rel/zz_generated.deepcopy.go"
+done
+
+mkdir -p "$tmp/crd"
+"$CONTROLLER_GEN" crd:crdVersions=v1 paths="$API_PATHS" output:crd:artifacts:config="$tmp/crd"
+for f in "$tmp"/crd/*.yaml; do
+  check "$f" "config/crd/bases/$(basename "$f")"
+done
+for f in config/crd/bases/*.yaml; do
+  [ -e "$tmp/crd/$(basename "$f")" ] || { echo "verify-gen: $f is generated from no type any more" >&2; stale=1; }
+  grep -qxF -- "- bases/$(basename "$f")" config/crd/kustomization.yaml ||
+    { echo "verify-gen: config/crd/kustomization.yaml does not list bases/$(basename "$f")" >&2; stale=1; }
+done
+
+# The README reference, rendered from the freshly generated CRD.
+go run ./hack/gendocs -crd "$tmp/crd/app.theforeman.org_foremen.yaml" -readme README.md -out "$tmp/README.md"
+check "$tmp/README.md" README.md
+
+if [ "$stale" -ne 0 ]; then
+  echo "verify-gen: generated files are stale: run \`make generate manifests docs\`" >&2
+  exit 1
+fi
+echo "verify-gen: deepcopy, CRDs and the README reference are current"
