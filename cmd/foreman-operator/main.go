@@ -26,6 +26,7 @@ import (
 
 	"github.com/theforeman/foreman-operator/pkg/capacity"
 	"github.com/theforeman/foreman-operator/pkg/controller"
+	"github.com/theforeman/foreman-operator/pkg/foremanstatus"
 	"github.com/theforeman/foreman-operator/pkg/runner"
 	"github.com/theforeman/foreman-operator/pkg/watches"
 )
@@ -98,6 +99,9 @@ func run(ctx context.Context, args []string) error {
 		ReconcilePeriod: o.reconcilePeriod, Verbosity: o.ansibleVerbosity, MaxConcurrentReconciles: runs,
 		RunTimeout: o.runTimeout, AnsibleArgs: o.ansibleArgs, RunnerDir: runnerDir,
 	}); err != nil {
+		return err
+	}
+	if err := foremanstatus.Setup(mgr, ws); err != nil {
 		return err
 	}
 	if err := addProbes(mgr, r); err != nil {

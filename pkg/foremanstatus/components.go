@@ -1,0 +1,250 @@
+package foremanstatus
+
+import (
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/theforeman/foreman-operator/pkg/apis/app/v1alpha1"
+)
+
+// LabelComponent marks a workload with the component it runs.
+const LabelComponent = "app.kubernetes.io/component"
+
+// The components, values of LabelComponent.
+const (
+	ComponentPostgreSQL              = "postgresql"
+	ComponentRedis                   = "redis"
+	ComponentMigration               = "migration"
+	ComponentWeb                     = "web"
+	ComponentDynflowOrchestrator     = "dynflow-orchestrator"
+	ComponentDynflowWorker           = "dynflow-worker"
+	ComponentDynflowWorkerHostsQueue = "dynflow-worker-hosts-queue"
+)
+
+// Kinds and locations of a component.
+const (
+	KindDeployment  = "Deployment"
+	KindStatefulSet = "StatefulSet"
+	KindJob         = "Job"
+	KindExternal    = "External"
+
+	LocationCluster  = "cluster"
+	LocationExternal = "external"
+)
+
+// modeExternal is the spec's database.mode and redis.mode for a service the
+// operator does not run.
+const modeExternal = "external"
+
+// Expected is a component the spec asks for.
+type Expected struct {
+	Name string
+	Kind string // KindDeployment, KindStatefulSet, KindJob or KindExternal
+	// Replicas is the number of ready pods the spec asks for; 0 for a Job
+	// or an External component.
+	Replicas int32
+}
+
+// ExpectedComponents returns the components spec asks for, in the order
+// they come up: the services, the migration, then the workloads that need
+// them. Unset fields mean what the CRD's defaults say.
+func ExpectedComponents(spec v1alpha1.ForemanSpec) []Expected {
+	out := []Expected{
+		service(ComponentPostgreSQL, KindStatefulSet, spec.Database.Mode),
+		service(ComponentRedis, KindDeployment, spec.Redis.Mode),
+		{Name: ComponentMigration, Kind: KindJob},
+		{Name: ComponentWeb, Kind: KindDeployment, Replicas: orDefault(spec.Web.Replicas, 1)},
+		{Name: ComponentDynflowOrchestrator, Kind: KindDeployment, Replicas: 1},
+		{Name: ComponentDynflowWorker, Kind: KindDeployment, Replicas: orDefault(spec.DynflowWorkers, 1)},
+	}
+	if katello(spec.Plugins) {
+		out = append(out, Expected{Name: ComponentDynflowWorkerHostsQueue, Kind: KindDeployment, Replicas: 1})
+	}
+	return out
+}
+
+func service(name, kind, mode string) Expected {
+	if mode == modeExternal {
+		return Expected{Name: name, Kind: KindExternal}
+	}
+	return Expected{Name: name, Kind: kind, Replicas: 1}
+}
+
+func orDefault(p *int32, def int32) int32 {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// katello reports whether Katello is on: asked for, or needed by rh_cloud
+// (the CRD refuses rh_cloud with katello set to false).
+func katello(plugins map[string]bool) bool {
+	return plugins["katello"] || plugins["rh_cloud"]
+}
+
+// Children are the workloads a Foreman controls that carry LabelComponent.
+type Children struct {
+	Deployments  []appsv1.Deployment
+	StatefulSets []appsv1.StatefulSet
+	Jobs         []batchv1.Job
+}
+
+// Observed is one component as found. Failed is set when its workload
+// failed in a way that needs someone to act (Degraded), as opposed to one
+// that is still coming up (Progressing).
+type Observed struct {
+	v1alpha1.ComponentStatus
+	Failed bool
+}
+
+// Observe matches each expected component with its workload in children,
+// the newest one when there are several, and says whether it is ready.
+func Observe(expected []Expected, children Children) []Observed {
+	out := make([]Observed, 0, len(expected))
+	for _, e := range expected {
+		c := Observed{ComponentStatus: v1alpha1.ComponentStatus{Name: e.Name, Kind: e.Kind, Location: LocationCluster}}
+		switch e.Kind {
+		case KindExternal:
+			c.Location, c.Ready = LocationExternal, true
+		case KindDeployment:
+			c.Replicas = e.Replicas
+			observeDeployment(&c, newest(children.Deployments, e.Name))
+		case KindStatefulSet:
+			c.Replicas = e.Replicas
+			observeStatefulSet(&c, newest(children.StatefulSets, e.Name))
+		case KindJob:
+			observeJob(&c, newest(children.Jobs, e.Name))
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// newest returns the most recently created object labelled component, the
+// greater name breaking ties, or nil.
+func newest[T any, P interface {
+	*T
+	metav1.Object
+}](objs []T, component string) P {
+	var best P
+	for i := range objs {
+		o := P(&objs[i])
+		if o.GetLabels()[LabelComponent] != component {
+			continue
+		}
+		if best == nil || newer(o, best) {
+			best = o
+		}
+	}
+	return best
+}
+
+func newer(a, b metav1.Object) bool {
+	ta, tb := a.GetCreationTimestamp(), b.GetCreationTimestamp()
+	if !ta.Equal(&tb) {
+		return tb.Before(&ta)
+	}
+	return a.GetName() > b.GetName()
+}
+
+// observeDeployment follows `kubectl rollout status`, and also wants as many
+// available pods as the spec asks for: a Deployment not yet scaled by the
+// role is not ready.
+func observeDeployment(c *Observed, d *appsv1.Deployment) {
+	if d == nil {
+		if c.Replicas == 0 {
+			c.Ready = true
+			return
+		}
+		c.Message = "Deployment not found"
+		return
+	}
+	s := d.Status
+	c.ReadyReplicas = s.ReadyReplicas
+	if cond := deploymentCondition(d, appsv1.DeploymentProgressing); cond != nil &&
+		cond.Status == corev1.ConditionFalse && cond.Reason == "ProgressDeadlineExceeded" {
+		c.Failed = true
+		c.Message = fmt.Sprintf("Deployment %s exceeded its progress deadline: %s", d.Name, cond.Message)
+		return
+	}
+	replicaFailure := deploymentCondition(d, appsv1.DeploymentReplicaFailure)
+	want := orDefault(d.Spec.Replicas, 1)
+	switch {
+	case d.Generation > s.ObservedGeneration:
+		c.Message = fmt.Sprintf("Deployment %s: waiting for the deployment controller to see generation %d", d.Name, d.Generation)
+	case s.AvailableReplicas < c.Replicas && replicaFailure != nil && replicaFailure.Status == corev1.ConditionTrue:
+		c.Failed = true
+		c.Message = fmt.Sprintf("Deployment %s cannot create pods: %s: %s", d.Name, replicaFailure.Reason, replicaFailure.Message)
+	case s.AvailableReplicas < c.Replicas:
+		c.Message = fmt.Sprintf("%d of %d replicas ready", s.AvailableReplicas, c.Replicas)
+	case s.UpdatedReplicas < want || s.Replicas > s.UpdatedReplicas || s.AvailableReplicas < s.UpdatedReplicas:
+		c.Message = fmt.Sprintf("Deployment %s: rollout in progress, %d of %d replicas updated", d.Name, s.UpdatedReplicas, want)
+	default:
+		c.Ready = true
+	}
+}
+
+func deploymentCondition(d *appsv1.Deployment, t appsv1.DeploymentConditionType) *appsv1.DeploymentCondition {
+	for i := range d.Status.Conditions {
+		if d.Status.Conditions[i].Type == t {
+			return &d.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// observeStatefulSet follows `kubectl rollout status` for a StatefulSet.
+func observeStatefulSet(c *Observed, s *appsv1.StatefulSet) {
+	if s == nil {
+		c.Message = "StatefulSet not found"
+		return
+	}
+	st := s.Status
+	c.ReadyReplicas = st.ReadyReplicas
+	rolling := s.Spec.UpdateStrategy.Type != appsv1.OnDeleteStatefulSetStrategyType &&
+		st.UpdateRevision != "" && st.CurrentRevision != st.UpdateRevision
+	switch {
+	case s.Generation > st.ObservedGeneration:
+		c.Message = fmt.Sprintf("StatefulSet %s: waiting for the StatefulSet controller to see generation %d", s.Name, s.Generation)
+	case st.ReadyReplicas < c.Replicas:
+		c.Message = fmt.Sprintf("%d of %d replicas ready", st.ReadyReplicas, c.Replicas)
+	case rolling:
+		c.Message = fmt.Sprintf("StatefulSet %s: rollout in progress, %d of %d replicas updated", s.Name, st.UpdatedReplicas, orDefault(s.Spec.Replicas, 1))
+	default:
+		c.Ready = true
+	}
+}
+
+// observeJob says a Job is ready once complete, failed once it failed or is
+// about to (FailureTarget).
+func observeJob(c *Observed, j *batchv1.Job) {
+	if j == nil {
+		c.Message = "Job not found"
+		return
+	}
+	for _, cond := range j.Status.Conditions {
+		if cond.Status != corev1.ConditionTrue {
+			continue
+		}
+		switch cond.Type {
+		case batchv1.JobComplete:
+			c.Ready = true
+			c.Message = ""
+			return
+		case batchv1.JobFailed, batchv1.JobFailureTarget:
+			c.Failed = true
+			c.Message = fmt.Sprintf("Job %s failed: %s: %s", j.Name, cond.Reason, cond.Message)
+			return
+		case batchv1.JobSuspended:
+			c.Message = fmt.Sprintf("Job %s is suspended", j.Name)
+		}
+	}
+	if c.Message == "" {
+		c.Message = fmt.Sprintf("Job %s has not completed", j.Name)
+	}
+}

@@ -1,0 +1,413 @@
+package foremanstatus
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/theforeman/foreman-operator/pkg/apis/app/v1alpha1"
+)
+
+func TestExpectedComponents(t *testing.T) {
+	cluster := func(name, kind string, replicas int32) Expected {
+		return Expected{Name: name, Kind: kind, Replicas: replicas}
+	}
+	base := []Expected{
+		cluster("postgresql", "StatefulSet", 1),
+		cluster("redis", "Deployment", 1),
+		cluster("migration", "Job", 0),
+		cluster("web", "Deployment", 1),
+		cluster("dynflow-orchestrator", "Deployment", 1),
+		cluster("dynflow-worker", "Deployment", 1),
+	}
+	with := func(list []Expected, i int, e Expected) []Expected {
+		out := append([]Expected(nil), list...)
+		out[i] = e
+		return out
+	}
+	tests := map[string]struct {
+		spec v1alpha1.ForemanSpec
+		want []Expected
+	}{
+		"An empty spec asks for a managed PostgreSQL and Redis, the migration, web, the orchestrator and one worker": {
+			want: base,
+		},
+		"An external database is an External component": {
+			spec: v1alpha1.ForemanSpec{Database: v1alpha1.DatabaseSpec{Mode: "external"}},
+			want: with(base, 0, Expected{Name: "postgresql", Kind: "External"}),
+		},
+		"An external Redis is an External component": {
+			spec: v1alpha1.ForemanSpec{Redis: v1alpha1.RedisSpec{Mode: "external"}},
+			want: with(base, 1, Expected{Name: "redis", Kind: "External"}),
+		},
+		"A managed mode written out is the default": {
+			spec: v1alpha1.ForemanSpec{Database: v1alpha1.DatabaseSpec{Mode: "managed"}, Redis: v1alpha1.RedisSpec{Mode: "managed"}},
+			want: base,
+		},
+		"dynflow_workers sets the worker's replicas": {
+			spec: v1alpha1.ForemanSpec{DynflowWorkers: ptr.To[int32](3)},
+			want: with(base, 5, cluster("dynflow-worker", "Deployment", 3)),
+		},
+		"dynflow_workers 0 still lists the worker, with no replicas": {
+			spec: v1alpha1.ForemanSpec{DynflowWorkers: ptr.To[int32](0)},
+			want: with(base, 5, cluster("dynflow-worker", "Deployment", 0)),
+		},
+		"web.replicas sets web's replicas": {
+			spec: v1alpha1.ForemanSpec{Web: v1alpha1.ComponentSpec{Replicas: ptr.To[int32](2)}},
+			want: with(base, 3, cluster("web", "Deployment", 2)),
+		},
+		"Katello adds the hosts-queue worker": {
+			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": true}},
+			want: append(base, cluster("dynflow-worker-hosts-queue", "Deployment", 1)),
+		},
+		"rh_cloud needs Katello, so it adds the hosts-queue worker too": {
+			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"rh_cloud": true}},
+			want: append(base, cluster("dynflow-worker-hosts-queue", "Deployment", 1)),
+		},
+		"Katello turned off adds nothing": {
+			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": false, "remote_execution": true}},
+			want: base,
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, ExpectedComponents(tt.spec)); diff != "" {
+				t.Errorf("ExpectedComponents (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Fixtures: workloads in the state their controllers leave them in.
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func meta(name, component string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: name, Generation: 1, CreationTimestamp: metav1.NewTime(t0),
+		Labels: map[string]string{LabelComponent: component}}
+}
+
+// deployment is a rolled-out Deployment of the component with ready pods;
+// mods change it.
+func deployment(component string, ready int32, mods ...func(*appsv1.Deployment)) appsv1.Deployment {
+	d := appsv1.Deployment{
+		ObjectMeta: meta("foreman-"+component, component),
+		Spec:       appsv1.DeploymentSpec{Replicas: ptr.To(ready)},
+		Status: appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: ready, UpdatedReplicas: ready,
+			ReadyReplicas: ready, AvailableReplicas: ready},
+	}
+	for _, m := range mods {
+		m(&d)
+	}
+	return d
+}
+
+func statefulSet(component string, ready int32, mods ...func(*appsv1.StatefulSet)) appsv1.StatefulSet {
+	s := appsv1.StatefulSet{
+		ObjectMeta: meta("foreman-"+component, component),
+		Spec:       appsv1.StatefulSetSpec{Replicas: ptr.To(ready)},
+		Status: appsv1.StatefulSetStatus{ObservedGeneration: 1, Replicas: ready, ReadyReplicas: ready,
+			UpdatedReplicas: ready, CurrentRevision: "r1", UpdateRevision: "r1"},
+	}
+	for _, m := range mods {
+		m(&s)
+	}
+	return s
+}
+
+func job(name string, conditions ...batchv1.JobConditionType) batchv1.Job {
+	j := batchv1.Job{ObjectMeta: meta(name, ComponentMigration)}
+	for _, c := range conditions {
+		jc := batchv1.JobCondition{Type: c, Status: corev1.ConditionTrue,
+			Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit"}
+		if c == batchv1.JobComplete {
+			jc.Reason, jc.Message = "CompletionsReached", "Reached expected number of succeeded pods"
+		}
+		j.Status.Conditions = append(j.Status.Conditions, jc)
+	}
+	return j
+}
+
+func createdAt(t time.Time) func(*batchv1.Job) {
+	return func(j *batchv1.Job) { j.CreationTimestamp = metav1.NewTime(t) }
+}
+
+// ready is every default component ready, with workers worker pods.
+func ready(workers int32) Children {
+	return Children{
+		StatefulSets: []appsv1.StatefulSet{statefulSet("postgresql", 1)},
+		Deployments: []appsv1.Deployment{
+			deployment("redis", 1), deployment("web", 1), deployment("dynflow-orchestrator", 1),
+			deployment("dynflow-worker", workers),
+		},
+		Jobs: []batchv1.Job{job("foreman-migrate-1", batchv1.JobComplete)},
+	}
+}
+
+// replace returns ch with the Deployment of d's component replaced by d.
+func (ch Children) replace(d appsv1.Deployment) Children {
+	out := ch
+	out.Deployments = nil
+	for _, e := range ch.Deployments {
+		if e.Labels[LabelComponent] != d.Labels[LabelComponent] {
+			out.Deployments = append(out.Deployments, e)
+		}
+	}
+	out.Deployments = append(out.Deployments, d)
+	return out
+}
+
+// engine is a status with the engine's conditions as it writes them.
+func engine(conditions ...map[string]any) map[string]any {
+	list := make([]any, 0, len(conditions))
+	for _, c := range conditions {
+		list = append(list, c)
+	}
+	return map[string]any{"conditions": list, "version": "3.16", "observedGeneration": int64(2)}
+}
+
+func cond(typ, status, reason string, generation int64) map[string]any {
+	return map[string]any{"type": typ, "status": status, "reason": reason, "message": "",
+		"lastTransitionTime": t0.Format(time.RFC3339), "observedGeneration": generation}
+}
+
+// succeeded is what the engine leaves after a successful run of generation.
+func succeeded(generation int64) map[string]any {
+	return engine(cond("Running", "False", "Successful", generation), cond("Successful", "True", "Successful", generation),
+		cond("Failure", "False", "Successful", generation))
+}
+
+func TestCompute(t *testing.T) {
+	workers2 := v1alpha1.ForemanSpec{DynflowWorkers: ptr.To[int32](2)}
+	failedRun := engine(cond("Running", "False", "Failed", 2), cond("Successful", "False", "Failed", 2),
+		cond("Failure", "True", "Failed", 2))
+	failedRun["conditions"].([]any)[2].(map[string]any)["message"] = `Task "web | Deploy Foreman web" (web.yml:3) failed: boom`
+	running := engine(cond("Running", "True", "Running", 2), cond("Successful", "False", "Reconciling", 2),
+		cond("Failure", "False", "Successful", 1))
+	oldGeneration := succeeded(1)
+
+	tests := map[string]struct {
+		spec         v1alpha1.ForemanSpec
+		status       map[string]any
+		children     Children
+		manualStatus bool // watches.yaml manageStatus: false
+		want         Verdict
+		// component is the name of a component whose status is checked.
+		component string
+		wantComp  v1alpha1.ComponentStatus
+	}{
+		"Every component ready and the run succeeded for this generation: Ready": {
+			spec: workers2, status: succeeded(2), children: ready(2),
+			want:      Verdict{StateReady, ReasonAllComponentsReady, "All 6 components are ready; generation 2 is reconciled"},
+			component: "dynflow-worker",
+			wantComp:  v1alpha1.ComponentStatus{Name: "dynflow-worker", Kind: "Deployment", Location: "cluster", Ready: true, Replicas: 2, ReadyReplicas: 2},
+		},
+		"A worker short of replicas: Progressing, naming it": {
+			spec: workers2, status: succeeded(2), children: ready(1),
+			want:      Verdict{StateProgressing, ReasonAwaitingComponents, "dynflow-worker: 1 of 2 replicas ready"},
+			component: "dynflow-worker",
+			wantComp: v1alpha1.ComponentStatus{Name: "dynflow-worker", Kind: "Deployment", Location: "cluster", Replicas: 2, ReadyReplicas: 1,
+				Message: "1 of 2 replicas ready"},
+		},
+		"A failed migration Job: Degraded, naming it": {
+			status: succeeded(2),
+			children: func() Children {
+				ch := ready(1)
+				ch.Jobs = []batchv1.Job{job("foreman-migrate-1", batchv1.JobFailureTarget, batchv1.JobFailed)}
+				return ch
+			}(),
+			want: Verdict{StateDegraded, ReasonComponentFailed,
+				"migration: Job foreman-migrate-1 failed: BackoffLimitExceeded: Job has reached the specified backoff limit"},
+			component: "migration",
+			wantComp: v1alpha1.ComponentStatus{Name: "migration", Kind: "Job", Location: "cluster",
+				Message: "Job foreman-migrate-1 failed: BackoffLimitExceeded: Job has reached the specified backoff limit"},
+		},
+		"The engine's Failure: Degraded, though every component is ready": {
+			status: failedRun, children: ready(1),
+			want: Verdict{StateDegraded, ReasonAnsibleRunFailed,
+				`The Ansible run of generation 2 failed (Failed): Task "web | Deploy Foreman web" (web.yml:3) failed: boom`},
+		},
+		"The engine's Failure comes before a failed component": {
+			status: failedRun,
+			children: func() Children {
+				ch := ready(1)
+				ch.Jobs = []batchv1.Job{job("foreman-migrate-1", batchv1.JobFailed)}
+				return ch
+			}(),
+			want: Verdict{StateDegraded, ReasonAnsibleRunFailed,
+				`The Ansible run of generation 2 failed (Failed): Task "web | Deploy Foreman web" (web.yml:3) failed: boom`},
+		},
+		"Successful for an older generation: not Ready, waiting for the run": {
+			status: oldGeneration, children: ready(1),
+			want: Verdict{StateProgressing, ReasonAwaitingAnsibleRun, "Waiting for an Ansible run of generation 2"},
+		},
+		"A run of this generation in progress: Progressing, saying so": {
+			status: running, children: ready(1),
+			want: Verdict{StateProgressing, ReasonAwaitingAnsibleRun, "The Ansible run of generation 2 is in progress"},
+		},
+		"No run yet: waiting for one": {
+			children: ready(1),
+			want:     Verdict{StateProgressing, ReasonAwaitingAnsibleRun, "Waiting for an Ansible run of generation 2"},
+		},
+		"Without manageStatus, Ready does not wait for a run": {
+			children: ready(1), manualStatus: true,
+			want: Verdict{StateReady, ReasonAllComponentsReady, "All 6 components are ready; generation 2 is reconciled"},
+		},
+		"No workloads yet: every missing one is named, in order": {
+			status: succeeded(2),
+			want: Verdict{StateProgressing, ReasonAwaitingComponents, "postgresql: StatefulSet not found; redis: Deployment not found; " +
+				"migration: Job not found; web: Deployment not found; dynflow-orchestrator: Deployment not found; " +
+				"dynflow-worker: Deployment not found"},
+		},
+		"An external database is listed as an External component that is ready": {
+			spec:   v1alpha1.ForemanSpec{Database: v1alpha1.DatabaseSpec{Mode: "external"}},
+			status: succeeded(2),
+			children: func() Children {
+				ch := ready(1)
+				ch.StatefulSets = nil
+				return ch
+			}(),
+			want:      Verdict{StateReady, ReasonAllComponentsReady, "All 6 components are ready; generation 2 is reconciled"},
+			component: "postgresql",
+			wantComp:  v1alpha1.ComponentStatus{Name: "postgresql", Kind: "External", Location: "external", Ready: true},
+		},
+		"Katello's hosts-queue worker is waited for": {
+			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": true}}, status: succeeded(2), children: ready(1),
+			want: Verdict{StateProgressing, ReasonAwaitingComponents, "dynflow-worker-hosts-queue: Deployment not found"},
+		},
+		"A Deployment past its progress deadline: Degraded": {
+			status: succeeded(2),
+			children: ready(1).replace(deployment("web", 1, func(d *appsv1.Deployment) {
+				d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse,
+					Reason: "ProgressDeadlineExceeded", Message: `ReplicaSet "foreman-web-5d8" has timed out progressing.`}}
+			})),
+			want: Verdict{StateDegraded, ReasonComponentFailed,
+				`web: Deployment foreman-web exceeded its progress deadline: ReplicaSet "foreman-web-5d8" has timed out progressing.`},
+		},
+		"A Deployment that cannot create its pods: Degraded": {
+			status: succeeded(2),
+			children: ready(1).replace(deployment("web", 0, func(d *appsv1.Deployment) {
+				d.Spec.Replicas = ptr.To[int32](1)
+				d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentReplicaFailure, Status: corev1.ConditionTrue,
+					Reason: "FailedCreate", Message: `pods "foreman-web-5d8-x" is forbidden: violates PodSecurity "restricted:latest"`}}
+			})),
+			want: Verdict{StateDegraded, ReasonComponentFailed,
+				`web: Deployment foreman-web cannot create pods: FailedCreate: pods "foreman-web-5d8-x" is forbidden: violates PodSecurity "restricted:latest"`},
+		},
+		"A ReplicaFailure with enough pods available is no failure": {
+			status: succeeded(2),
+			children: ready(1).replace(deployment("web", 1, func(d *appsv1.Deployment) {
+				d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentReplicaFailure, Status: corev1.ConditionTrue,
+					Reason: "FailedCreate", Message: "exceeded quota"}}
+			})),
+			want: Verdict{StateReady, ReasonAllComponentsReady, "All 6 components are ready; generation 2 is reconciled"},
+		},
+		"A Deployment changed but not yet seen by its controller is not ready": {
+			status:   succeeded(2),
+			children: ready(1).replace(deployment("web", 1, func(d *appsv1.Deployment) { d.Generation = 2 })),
+			want: Verdict{StateProgressing, ReasonAwaitingComponents,
+				"web: Deployment foreman-web: waiting for the deployment controller to see generation 2"},
+		},
+		"A Deployment rolling out, old pods still there, is not ready": {
+			status:   succeeded(2),
+			children: ready(1).replace(deployment("web", 1, func(d *appsv1.Deployment) { d.Status.Replicas = 2 })),
+			want: Verdict{StateProgressing, ReasonAwaitingComponents,
+				"web: Deployment foreman-web: rollout in progress, 1 of 1 replicas updated"},
+		},
+		"A StatefulSet rolling out is not ready": {
+			status: succeeded(2),
+			children: func() Children {
+				ch := ready(1)
+				ch.StatefulSets = []appsv1.StatefulSet{statefulSet("postgresql", 1, func(s *appsv1.StatefulSet) {
+					s.Status.UpdateRevision, s.Status.UpdatedReplicas = "r2", 0
+				})}
+				return ch
+			}(),
+			want: Verdict{StateProgressing, ReasonAwaitingComponents,
+				"postgresql: StatefulSet foreman-postgresql: rollout in progress, 0 of 1 replicas updated"},
+		},
+		"A migration Job still running is awaited": {
+			status: succeeded(2),
+			children: func() Children {
+				ch := ready(1)
+				ch.Jobs = []batchv1.Job{job("foreman-migrate-2")}
+				return ch
+			}(),
+			want: Verdict{StateProgressing, ReasonAwaitingComponents, "migration: Job foreman-migrate-2 has not completed"},
+		},
+		"The newest migration Job counts, not an older failed one": {
+			status: succeeded(2),
+			children: func() Children {
+				ch := ready(1)
+				old := job("foreman-migrate-1", batchv1.JobFailed)
+				current := job("foreman-migrate-2", batchv1.JobComplete)
+				createdAt(t0.Add(time.Hour))(&current)
+				ch.Jobs = []batchv1.Job{current, old}
+				return ch
+			}(),
+			want: Verdict{StateReady, ReasonAllComponentsReady, "All 6 components are ready; generation 2 is reconciled"},
+		},
+		"No worker asked for and none there is ready": {
+			spec: v1alpha1.ForemanSpec{DynflowWorkers: ptr.To[int32](0)}, status: succeeded(2),
+			children: func() Children {
+				ch := ready(1)
+				ch.Deployments = ch.Deployments[:3]
+				return ch
+			}(),
+			want:      Verdict{StateReady, ReasonAllComponentsReady, "All 6 components are ready; generation 2 is reconciled"},
+			component: "dynflow-worker",
+			wantComp:  v1alpha1.ComponentStatus{Name: "dynflow-worker", Kind: "Deployment", Location: "cluster", Ready: true},
+		},
+		"A workload of another component is not mistaken for one expected": {
+			status: succeeded(2),
+			children: func() Children {
+				ch := ready(1)
+				ch.Deployments = append(ch.Deployments[:3], deployment("dynflow-worker-hosts-queue", 1))
+				return ch
+			}(),
+			want: Verdict{StateProgressing, ReasonAwaitingComponents, "dynflow-worker: Deployment not found"},
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := Compute(Observation{Generation: 2, Spec: tt.spec, Status: tt.status, RunsReported: !tt.manualStatus,
+				Children: tt.children})
+			if diff := cmp.Diff(tt.want, got.Verdict); diff != "" {
+				t.Errorf("verdict (-want +got):\n%s", diff)
+			}
+			if got.Generation != 2 {
+				t.Errorf("generation %d, want 2", got.Generation)
+			}
+			if tt.component == "" {
+				return
+			}
+			for _, c := range got.Components {
+				if c.Name == tt.component {
+					if diff := cmp.Diff(tt.wantComp, c.ComponentStatus); diff != "" {
+						t.Errorf("component %s (-want +got):\n%s", tt.component, diff)
+					}
+					return
+				}
+			}
+			t.Errorf("no component %s in %+v", tt.component, got.Components)
+		})
+	}
+}
+
+func TestRunFailedBoundsTheEngineMessage(t *testing.T) {
+	long := strings.Repeat("é", 2*maxRunMessage)
+	v, failed := RunFailed(Input{Conditions: []v1alpha1.Condition{{Type: "Failure", Status: "True", Reason: "Failed", Message: long}}})
+	if !failed {
+		t.Fatal("RunFailed passed a True Failure")
+	}
+	if len(v.Message) > maxRunMessage+100 || !strings.HasSuffix(v.Message, "…") {
+		t.Errorf("message of %d bytes, want at most about %d ending in …", len(v.Message), maxRunMessage)
+	}
+}

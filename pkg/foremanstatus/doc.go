@@ -1,0 +1,75 @@
+// Package foremanstatus is the Go side of the Foreman hybrid, a second status
+// stage beside the engine's (CR event → reconcile → extra vars → runner →
+// Ansible → events → status): it watches each Foreman's workloads and writes
+// whether Foreman is up, as the workloads change, without waiting for an
+// Ansible run.
+//
+// The engine's conditions say whether the last run worked (Running,
+// Successful, Failure); this package's say whether the workload is up
+// (Ready, Progressing, Degraded) and list the components. That split is
+// prometheus-operator's Reconciled beside Available. It runs one controller
+// per process, only where watches.yaml routes the Foreman kind, and only on
+// the leader.
+//
+// # The label contract
+//
+// The reporter finds a Foreman's workloads by two marks on the workload
+// object itself (not only on its pods), and the role must create them so: an
+// ownerReference to the Foreman with controller: true, which the engine's
+// proxy adds to every object a run creates in the CR's namespace, and the
+// label app.kubernetes.io/component with one of these values:
+//
+//	component                    kind         expected when            replicas
+//	postgresql                   StatefulSet  database.mode managed    1
+//	redis                        Deployment   redis.mode managed       1
+//	migration                    Job          always                   -
+//	web                          Deployment   always                   web.replicas (1)
+//	dynflow-orchestrator         Deployment   always                   1
+//	dynflow-worker               Deployment   always                   dynflow_workers (1)
+//	dynflow-worker-hosts-queue   Deployment   katello or rh_cloud on   1
+//
+// Names are free. When several objects of a kind carry the same component,
+// the newest counts, so a migration Job per revision works; the newest
+// migration Job must be kept after it completes (no ttlSecondsAfterFinished),
+// or the migration counts as not yet run. With database.mode or redis.mode
+// external the component is listed as kind External, location external, and
+// counts as ready: the operator does not run it and cannot see it.
+//
+// # Conditions
+//
+// Readiness is a policy chain, as cert-manager's: the first check that fails
+// gives the verdict, and nothing after it is looked at.
+//
+//	check                  verdict       reason               when
+//	RunFailed              Degraded      AnsibleRunFailed     the engine's Failure is True
+//	ComponentFailed        Degraded      ComponentFailed      a Job failed; a Deployment exceeded its
+//	                                                          progress deadline or cannot create pods
+//	RunPending             Progressing   AwaitingAnsibleRun   Successful is not True for this generation
+//	ComponentsNotReady     Progressing   AwaitingComponents   a component is missing or not ready
+//	(none failed)          Ready         AllComponentsReady
+//
+// The three conditions always appear together and share the verdict's reason
+// and message; exactly one of them is True. A message names the component
+// (or the run) it is about, such as "dynflow-worker: 1 of 2 replicas ready".
+// Each carries the generation it was computed for as observedGeneration, and
+// keeps its lastTransitionTime while its status does not change.
+//
+// # Writing status
+//
+// The engine writes .status too, so the reporter changes only its own part:
+// the Ready, Progressing and Degraded conditions and the components key.
+// Every other condition (the engine's, a role's custom ones) and every other
+// key (version, url, admin_secret, plugins, observedGeneration) is carried
+// over as found, in place. The status is compared first against the cached
+// CR and, when it differs, recomputed against a live read and written with a
+// merge patch that carries the resourceVersion, retried on conflict; a status
+// that would not change is never written, so the reporter's own writes, which
+// come back as Foreman events, end there.
+//
+// Children are read through the manager's cache as unstructured objects, the
+// form the engine's dependent watches use, so that both share one informer per
+// kind.
+//
+// Everything but reconciler.go is pure: ExpectedComponents, Observe, the chain
+// and Apply take what was read and return what to write, and are table-tested.
+package foremanstatus

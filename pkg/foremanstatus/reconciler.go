@@ -1,0 +1,246 @@
+package foremanstatus
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/theforeman/foreman-operator/pkg/apis/app/v1alpha1"
+	"github.com/theforeman/foreman-operator/pkg/status"
+	"github.com/theforeman/foreman-operator/pkg/watches"
+)
+
+// ControllerName names the reporter's controller in logs and metrics.
+const ControllerName = "foreman-status"
+
+// ForemanKind is the kind the reporter serves, in any version watches.yaml
+// routes.
+var ForemanKind = schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "Foreman"}
+
+// The kinds of the workloads the reporter reads.
+var (
+	deploymentGVK  = appsv1.SchemeGroupVersion.WithKind("Deployment")
+	statefulSetGVK = appsv1.SchemeGroupVersion.WithKind("StatefulSet")
+	jobGVK         = batchv1.SchemeGroupVersion.WithKind("Job")
+)
+
+// Reconciler writes the Ready, Progressing and Degraded conditions and the
+// components of each Foreman from its workloads.
+type Reconciler struct {
+	Client    client.Client // cached reads and status writes
+	APIReader client.Reader // the live read a write is computed against
+	// GVK is the Foreman kind in the version watches.yaml routes.
+	GVK schema.GroupVersionKind
+	// Selector is the watch's label selector: other Foremen are left alone.
+	Selector labels.Selector
+	// RunsReported is the watch's manageStatus: whether Ready waits for the
+	// engine's Successful condition.
+	RunsReported bool
+	// Now is the clock of lastTransitionTime; nil means time.Now.
+	Now func() time.Time
+}
+
+// Setup adds the reporter to mgr when ws routes the Foreman kind, and does
+// nothing otherwise. Like every controller it runs only on the leader.
+func Setup(mgr manager.Manager, ws []watches.Watch) error {
+	i := findWatch(ws)
+	if i < 0 {
+		return nil
+	}
+	w := ws[i]
+	selector, err := metav1.LabelSelectorAsSelector(&w.Selector)
+	if err != nil {
+		return fmt.Errorf("set up the Foreman status reporter: selector: %w", err)
+	}
+	r := &Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), GVK: w.GroupVersionKind,
+		Selector: selector, RunsReported: w.ManageStatus}
+	return r.SetupWithManager(mgr)
+}
+
+func findWatch(ws []watches.Watch) int {
+	for i, w := range ws {
+		if w.GroupVersionKind.GroupKind() == ForemanKind {
+			return i
+		}
+	}
+	return -1
+}
+
+// SetupWithManager watches Foremen (every change, status included: the
+// engine's conditions count) and the workloads they control.
+func (r *Reconciler) SetupWithManager(mgr manager.Manager) error {
+	err := builder.ControllerManagedBy(mgr).
+		Named(ControllerName).
+		For(object(r.GVK), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			return r.Selector.Matches(labels.Set(o.GetLabels()))
+		}))).
+		Owns(object(deploymentGVK)).
+		Owns(object(statefulSetGVK)).
+		Owns(object(jobGVK)).
+		WithOptions(controller.Options{SkipNameValidation: ptr.To(true)}). // tests start several managers
+		Complete(r)
+	if err != nil {
+		return fmt.Errorf("set up the Foreman status reporter: %w", err)
+	}
+	return nil
+}
+
+// Reconcile gets the Foreman, reads its workloads, and writes what they
+// say, when that changed.
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	cr := object(r.GVK)
+	if err := r.Client.Get(ctx, req.NamespacedName, cr); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if cr.GetDeletionTimestamp() != nil || !r.Selector.Matches(labels.Set(cr.GetLabels())) {
+		return reconcile.Result{}, nil // going away, or not the operator's to serve
+	}
+	children, err := r.children(ctx, cr)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	next, err := r.report(cr, children)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if status.Equal(statusOf(cr), next) {
+		return reconcile.Result{}, nil // the cache agrees: nothing to write
+	}
+	return reconcile.Result{}, r.writeStatus(ctx, cr, children)
+}
+
+// report is cr's status with the reporter's part computed from children.
+func (r *Reconciler) report(cr *unstructured.Unstructured, children Children) (map[string]any, error) {
+	var spec v1alpha1.ForemanSpec
+	if raw, ok := cr.Object["spec"].(map[string]any); ok {
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &spec); err != nil {
+			return nil, reconcile.TerminalError(fmt.Errorf("read the spec of Foreman %s: %w", klog.KObj(cr), err))
+		}
+	}
+	prev := statusOf(cr)
+	rep := Compute(Observation{Generation: cr.GetGeneration(), Spec: spec, Status: prev,
+		RunsReported: r.RunsReported, Children: children})
+	return Apply(prev, rep, r.now()), nil
+}
+
+// writeStatus recomputes the status against a live read of the Foreman and
+// writes it with a merge patch that carries the resourceVersion, retried on
+// conflict, so that what the engine writes meanwhile is never lost.
+func (r *Reconciler) writeStatus(ctx context.Context, cached *unstructured.Unstructured, children Children) error {
+	log := ctrl.LoggerFrom(ctx)
+	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		live := object(r.GVK)
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(cached), live); err != nil {
+			return err
+		}
+		prev := statusOf(live)
+		next, err := r.report(live, children)
+		if err != nil || status.Equal(prev, next) {
+			return err
+		}
+		orig := live.DeepCopy()
+		if err := unstructured.SetNestedMap(live.Object, next, "status"); err != nil {
+			return err
+		}
+		if err := r.Client.Status().Patch(ctx, live, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+			return err
+		}
+		logChange(log, prev, next)
+		return nil
+	})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("update the status of Foreman %s: %w", klog.KObj(cached), err)
+	}
+	return nil
+}
+
+// children lists the workloads cr controls that carry LabelComponent.
+func (r *Reconciler) children(ctx context.Context, cr *unstructured.Unstructured) (Children, error) {
+	var ch Children
+	err := listOwned(ctx, r.Client, cr, deploymentGVK, &ch.Deployments)
+	if err == nil {
+		err = listOwned(ctx, r.Client, cr, statefulSetGVK, &ch.StatefulSets)
+	}
+	if err == nil {
+		err = listOwned(ctx, r.Client, cr, jobGVK, &ch.Jobs)
+	}
+	return ch, err
+}
+
+// listOwned lists objects of kind gvk in cr's namespace, from the cache as
+// unstructured objects, keeps those cr controls and converts them to T.
+func listOwned[T any](ctx context.Context, c client.Reader, cr client.Object, gvk schema.GroupVersionKind, into *[]T) error {
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+	if err := c.List(ctx, list, client.InNamespace(cr.GetNamespace()), client.HasLabels{LabelComponent}); err != nil {
+		return fmt.Errorf("list %ss of Foreman %s: %w", gvk.Kind, klog.KObj(cr), err)
+	}
+	for i := range list.Items {
+		u := &list.Items[i]
+		if ref := metav1.GetControllerOfNoCopy(u); ref == nil || ref.UID != cr.GetUID() {
+			continue
+		}
+		var obj T
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &obj); err != nil {
+			return fmt.Errorf("read %s %s: %w", gvk.Kind, klog.KObj(u), err)
+		}
+		*into = append(*into, obj)
+	}
+	return nil
+}
+
+// logChange logs a change of the Ready condition's status or reason, and
+// any other change at V(1).
+func logChange(log logr.Logger, prev, next map[string]any) {
+	was, is := readyOf(prev), readyOf(next)
+	if is == nil {
+		return
+	}
+	if was == nil || was.Status != is.Status || was.Reason != is.Reason {
+		log.Info("Foreman status changed", "ready", is.Status, "reason", is.Reason, "message", is.Message)
+		return
+	}
+	log.V(1).Info("Updated Foreman status", "ready", is.Status, "reason", is.Reason, "message", is.Message)
+}
+
+func readyOf(s map[string]any) *v1alpha1.Condition {
+	return find(Conditions(s), TypeReady)
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func object(gvk schema.GroupVersionKind) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	return u
+}
+
+func statusOf(u *unstructured.Unstructured) map[string]any {
+	s, _, _ := unstructured.NestedMap(u.Object, "status")
+	return s
+}
