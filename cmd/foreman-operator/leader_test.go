@@ -39,6 +39,7 @@ func TestOnlyTheLeaderRunsRolesAndAFollowerTakesOver(t *testing.T) {
 		return len(first.Entries("Ansible run succeeded")) == 1, nil
 	})
 	second := start()
+	t.Cleanup(func() { deleteWidgets(t, c, ns) })
 	// The follower is up and waiting; give it time to (wrongly) act.
 	time.Sleep(3 * time.Second)
 	w, err := op.widget(context.Background(), "elected")

@@ -75,7 +75,39 @@ func startOperator(t *testing.T, extraArgs ...string) *operator {
 			t.Error("operator did not stop within 40 s")
 		}
 	})
+	// Runs first (cleanups run last-registered first): widgets go while the
+	// operator still runs their finalizers, so the namespace can go too.
+	t.Cleanup(func() { deleteWidgets(t, c, ns) })
 	return op
+}
+
+// deleteWidgets deletes the namespace's widgets and waits for them to go;
+// any left after a minute lose their finalizers, so that the namespace never
+// stays Terminating.
+func deleteWidgets(t *testing.T, c client.Client, ns string) {
+	ctx := context.Background()
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(widgetGVK.GroupVersion().WithKind("WidgetList"))
+	if err := c.DeleteAllOf(ctx, &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": widgetGVK.GroupVersion().String(), "kind": widgetGVK.Kind}}, client.InNamespace(ns)); err != nil {
+		t.Errorf("Delete widgets in %s: %v", ns, err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if err := c.List(ctx, list, client.InNamespace(ns)); err != nil || len(list.Items) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for i := range list.Items {
+		w := &list.Items[i]
+		orig := w.DeepCopy()
+		w.SetFinalizers(nil)
+		_ = c.Patch(ctx, w, client.MergeFrom(orig))
+	}
 }
 
 func installCRD(t *testing.T, c client.Client) {

@@ -177,3 +177,21 @@ func TestGateBoundsRuns(t *testing.T) {
 		t.Errorf("a freed slot: %v", err)
 	}
 }
+
+func TestInflightTracksRunsInProgress(t *testing.T) {
+	var f inflight
+	cr := types.NamespacedName{Namespace: "foreman", Name: "myforeman"}
+	if f.running(cr) {
+		t.Fatal("no run has begun")
+	}
+	end := f.begin(cr)
+	endSecond := f.begin(cr)
+	end()
+	if !f.running(cr) {
+		t.Error("one of two overlapping runs still runs")
+	}
+	endSecond()
+	if f.running(cr) {
+		t.Error("both runs ended")
+	}
+}

@@ -29,9 +29,40 @@ const (
 	AnnotationPrimaryResourceType = "operator-sdk/primary-resource-type"
 )
 
-// settle is how long a child's change waits before it is judged: long enough
-// for the proxy to report the write that caused it, when the operator made it.
+// settle is how long a child's change waits before it is judged while a run
+// of its CR is in progress: long enough for the proxy to report the write
+// that caused it, when the run made it. With no run in progress every write
+// has been reported, and the change is judged at once.
 const settle = 250 * time.Millisecond
+
+// inflight tracks the CRs of one kind whose run is in progress.
+type inflight struct {
+	mu sync.Mutex
+	m  map[types.NamespacedName]int
+}
+
+// begin marks a run of cr as in progress and returns the function that ends it.
+func (f *inflight) begin(cr types.NamespacedName) func() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil {
+		f.m = map[types.NamespacedName]int{}
+	}
+	f.m[cr]++
+	return func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.m[cr]--; f.m[cr] <= 0 {
+			delete(f.m, cr)
+		}
+	}
+}
+
+func (f *inflight) running(cr types.NamespacedName) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.m[cr] > 0
+}
 
 // Write is one write a run made through the proxy.
 type Write struct {
@@ -125,6 +156,7 @@ type dependents struct {
 	writes        *ownWrites
 	blacklist     map[schema.GroupVersionKind]bool
 	clusterScoped bool // watchClusterScopedResources
+	runs          *inflight
 	log           logr.Logger
 
 	mu      sync.Mutex
@@ -167,15 +199,21 @@ func (d *dependents) onDelete(_ context.Context, e event.TypedDeleteEvent[*unstr
 	d.later(e.Object, deletedMark, "Child deleted", q)
 }
 
-// later enqueues the child's CRs after settle, unless the operator's own
-// write put the child in state rv.
+// later enqueues the child's CRs, unless the operator's own write put the
+// child in state rv; while one of them runs, after settle.
 func (d *dependents) later(child *unstructured.Unstructured, rv, what string, q queue) {
 	reqs := ownersOf(child, d.owner.GroupKind())
 	if len(reqs) == 0 {
 		return
 	}
 	k := objKey{child.GroupVersionKind(), child.GetNamespace(), child.GetName()}
-	time.AfterFunc(settle, func() {
+	delay := time.Duration(0)
+	for _, r := range reqs {
+		if d.runs.running(r.NamespacedName) {
+			delay = settle
+		}
+	}
+	time.AfterFunc(delay, func() {
 		if d.writes.ours(k, rv) {
 			if rv == deletedMark {
 				d.writes.forget(k)

@@ -72,6 +72,8 @@ type Reconciler struct {
 	AnsibleArgs string
 	// RunnerDir is the root of the per-CR directories.
 	RunnerDir string
+
+	runs *inflight // shared with the kind's dependent watches
 }
 
 // Reconcile gets the CR, handles deletion, then runs the role and records

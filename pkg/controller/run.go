@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/theforeman/foreman-operator/pkg/events"
 	"github.com/theforeman/foreman-operator/pkg/extravars"
@@ -95,6 +96,9 @@ func (r *Reconciler) run(ctx context.Context, cr *unstructured.Unstructured, opt
 
 	end := metrics.RunStarted(r.Watch.GroupVersionKind.Kind)
 	start := time.Now()
+	if r.runs != nil {
+		defer r.runs.begin(client.ObjectKeyFromObject(cr))()
+	}
 	summary, runErr := r.Runner.Run(ctx, runner.Input{
 		Dir: r.dir(cr.GetNamespace(), cr.GetName()), Role: role, Playbook: playbook,
 		ExtraVars: vars, Env: []string{"KUBECONFIG=" + path, "K8S_AUTH_KUBECONFIG=" + path},

@@ -59,7 +59,9 @@ func Setup(mgr manager.Manager, ws []watches.Watch, cfg Config) error {
 		if err != nil {
 			return err
 		}
+		runs := &inflight{}
 		r := &Reconciler{
+			runs:   runs,
 			Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Watch: w,
 			Runner: cfg.Runner, Access: cfg.Access, Gate: cfg.Gate,
 			Recorder: mgr.GetEventRecorderFor("foreman-operator"),
@@ -109,7 +111,7 @@ func Setup(mgr manager.Manager, ws []watches.Watch, cfg Config) error {
 			}
 			cfg.Router.register(&dependents{
 				owner: gvk, ctrl: c, cache: mgr.GetCache(), writes: &cfg.Router.writes,
-				blacklist: blacklist, clusterScoped: w.WatchClusterScopedResources,
+				blacklist: blacklist, clusterScoped: w.WatchClusterScopedResources, runs: runs,
 				log: r.Log, watched: map[schema.GroupVersionKind]bool{},
 			})
 		}
