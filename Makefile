@@ -27,9 +27,10 @@ build: ## Build every Go package and the binaries into bin/
 	@if [ -d cmd ]; then $(GO) build -o bin/ ./cmd/...; fi
 
 .PHONY: lint
-lint: ## go vet and gofmt (ansible-lint joins once roles exist)
+lint: ## go vet, gofmt, and ansible-lint (production profile) on roles/ and playbooks/
 	$(GO) vet ./...
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt wants changes in:"; echo "$$out"; exit 1; fi
+	@if [ -d roles ]; then hack/cluster/install-deps.sh lint && ansible-lint --nocolor roles playbooks; fi
 
 .PHONY: deps
 deps: ## Install the Debian packages and build the cluster binaries (once; cached)

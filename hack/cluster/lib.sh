@@ -4,8 +4,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 CLUSTER_NAME="${CLUSTER_NAME:-foreman-operator}"
 STATE_DIR="${CLUSTER_DIR:-$CACHE_ROOT/clusters/$CLUSTER_NAME}"
-# The processes cluster-up starts, in start order; cluster-down stops them in reverse.
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok hostpath-provisioner)
+# The processes cluster-up starts, in start order, and the operator `make demo`
+# starts; cluster-down stops them in reverse.
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok hostpath-provisioner foreman-operator)
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }

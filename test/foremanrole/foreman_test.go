@@ -1,0 +1,386 @@
+package foremanrole_test
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	appv1alpha1 "github.com/theforeman/foreman-operator/pkg/apis/app/v1alpha1"
+)
+
+// TestForemanWithRemoteExecution follows the design's example CR (with
+// remote_execution only: Katello's services come with their own issue)
+// through its life: deploy, a run that changes nothing, scaling, an upgrade,
+// pausing and a refused downgrade. Each step builds on the one before.
+func TestForemanWithRemoteExecution(t *testing.T) {
+	e := startOperator(t)
+	const name = "foreman"
+	e.create(&appv1alpha1.Foreman{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appv1alpha1.ForemanSpec{
+			DynflowWorkers: ptr.To[int32](2),
+			Plugins:        map[string]bool{"remote_execution": true},
+		},
+	})
+
+	var last string // completion of the last run
+	t.Run("the example CR reaches Successful with the expected objects", func(t *testing.T) {
+		f := e.waitRun(name, "Successful", "", firstRun)
+		last = completion(f)
+		c := e.children(name)
+
+		for _, want := range []string{"foreman-web", "foreman-dynflow-orchestrator", "foreman-dynflow-worker", "foreman-redis"} {
+			if c.deployment(want) == nil {
+				t.Errorf("no Deployment %s; have %v", want, names(c.Deployments))
+			}
+		}
+		if d := c.deployment("foreman-dynflow-worker-hosts-queue"); d != nil {
+			t.Error("a hosts_queue worker without Katello")
+		}
+		if d := c.deployment("foreman-dynflow-worker"); d != nil && *d.Spec.Replicas != 2 {
+			t.Errorf("dynflow worker replicas %d, want 2", *d.Spec.Replicas)
+		}
+		if d := c.deployment("foreman-dynflow-orchestrator"); d != nil &&
+			(*d.Spec.Replicas != 1 || d.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType) {
+			t.Errorf("orchestrator: %d replicas, strategy %s; want 1, Recreate", *d.Spec.Replicas, d.Spec.Strategy.Type)
+		}
+		if got := names(c.StatefulSets); !slices.Equal(got, []string{"foreman-postgresql"}) {
+			t.Errorf("StatefulSets %v, want [foreman-postgresql]", got)
+		} else if p := c.StatefulSets[0].Spec.PersistentVolumeClaimRetentionPolicy; p == nil || p.WhenDeleted != appsv1.RetainPersistentVolumeClaimRetentionPolicyType {
+			t.Errorf("PostgreSQL claims are not retained when the CR goes: %+v", p)
+		}
+		if len(c.Jobs) != 1 || !jobComplete(c.Jobs[0]) {
+			t.Errorf("want one complete migration Job, have %v", jobStates(c.Jobs))
+		}
+		for _, want := range []string{"foreman", "foreman-postgresql", "foreman-redis"} {
+			if !contains(names(c.Services), want) {
+				t.Errorf("no Service %s; have %v", want, names(c.Services))
+			}
+		}
+		cron := names(c.CronJobs)
+		slices.Sort(cron)
+		if want := []string{"foreman-cron-daily", "foreman-cron-hourly", "foreman-cron-monthly", "foreman-cron-weekly"}; !slices.Equal(cron, want) {
+			t.Errorf("CronJobs %v, want %v", cron, want)
+		}
+		for _, cj := range c.CronJobs {
+			if cj.Spec.ConcurrencyPolicy != batchv1.ForbidConcurrent {
+				t.Errorf("CronJob %s: concurrencyPolicy %s, want Forbid", cj.Name, cj.Spec.ConcurrencyPolicy)
+			}
+		}
+		for _, want := range []string{"foreman-admin", "foreman-encryption-key", "foreman-oauth", "foreman-postgresql", "foreman-redis", "foreman-settings", "foreman-env"} {
+			if !contains(names(c.Secrets), want) {
+				t.Errorf("no Secret %s; have %v", want, names(c.Secrets))
+			}
+		}
+		if key := e.secretData("foreman-encryption-key", "encryption_key"); len(key) != 32 || strings.Trim(key, "0123456789abcdef") != "" {
+			t.Errorf("encryption key is not 32 hex digits (length %d)", len(key))
+		}
+		if e.secretData("foreman-admin", "password") == "" {
+			t.Error("the admin Secret has no password")
+		}
+
+		env := configMap(t, c, "foreman-env")
+		if got := env["FOREMAN_ENABLED_PLUGINS"]; got != "foreman-tasks foreman_remote_execution" {
+			t.Errorf("FOREMAN_ENABLED_PLUGINS %q, want the plugin and its dependency", got)
+		}
+		settings := e.secretData("foreman-settings", "settings.yaml")
+		for _, want := range []string{":foreman_url:", ":oauth_consumer_key:", ":oauth_consumer_secret:", ":rails_cache_store:", "/4\"]"} {
+			if !strings.Contains(settings, want) {
+				t.Errorf("settings.yaml lacks %s", want)
+			}
+		}
+
+		if f.Status.Version != "3.16" || f.Status.AdminSecret != "foreman-admin" ||
+			!slices.Equal(f.Status.Plugins, []string{"remote_execution"}) || f.Status.URL == "" {
+			t.Errorf("status: version %q, admin_secret %q, plugins %v, url %q", f.Status.Version, f.Status.AdminSecret, f.Status.Plugins, f.Status.URL)
+		}
+		if c := condition(f, "Paused"); c == nil || c.Status != metav1.ConditionFalse {
+			t.Errorf("Paused condition %+v, want False", c)
+		}
+	})
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	t.Run("every pod passes the restricted Pod Security Standard", func(t *testing.T) {
+		e := *e
+		e.t = t
+		e.waitWorkloads(name, 2*time.Minute)
+		e.checkPodTemplates(e.children(name))
+	})
+
+	t.Run("a second run changes nothing", func(t *testing.T) {
+		e.update(name, func(f *appv1alpha1.Foreman) {
+			metav1.SetMetaDataAnnotation(&f.ObjectMeta, "ansible.sdk.operatorframework.io/reconcile-period", "5h")
+		})
+		f := e.waitRun(name, "Successful", last, laterRun)
+		last = completion(f)
+		if r := condition(f, "Successful").AnsibleResult; r.Changed != 0 {
+			t.Errorf("the second run changed %d things (ok %d)", r.Changed, r.Ok)
+		}
+	})
+
+	t.Run("dynflow_workers 2 to 5 changes the worker Deployment only", func(t *testing.T) {
+		before := e.children(name).versions()
+		e.update(name, func(f *appv1alpha1.Foreman) { f.Spec.DynflowWorkers = ptr.To[int32](5) })
+		f := e.waitRun(name, "Successful", last, laterRun)
+		last = completion(f)
+		c := e.children(name)
+		if changed := changedVersions(before, c.versions()); !slices.Equal(changed, []string{"Deployment/foreman-dynflow-worker"}) {
+			t.Errorf("changed: %v, want only Deployment/foreman-dynflow-worker", changed)
+		}
+		if d := c.deployment("foreman-dynflow-worker"); d == nil || *d.Spec.Replicas != 5 {
+			t.Errorf("worker Deployment %v, want 5 replicas", d)
+		}
+	})
+
+	t.Run("turning Katello on migrates for the new plugin set and adds the hosts_queue worker", func(t *testing.T) {
+		before := e.children(name)
+		old := before.Jobs
+		e.update(name, func(f *appv1alpha1.Foreman) { f.Spec.Plugins["katello"] = true })
+		f := e.waitRun(name, "Successful", last, firstRun)
+		last = completion(f)
+		c := e.children(name)
+		if len(c.Jobs) != 1 || c.Jobs[0].Name == old[0].Name || !jobComplete(c.Jobs[0]) {
+			t.Errorf("migration Jobs %v (before: %v), want one new complete Job", jobStates(c.Jobs), jobStates(old))
+		}
+		if got := configMap(t, c, "foreman-env")["FOREMAN_ENABLED_PLUGINS"]; got != "foreman-tasks foreman_remote_execution katello" {
+			t.Errorf("FOREMAN_ENABLED_PLUGINS %q", got)
+		}
+		if d := c.deployment("foreman-dynflow-worker-hosts-queue"); d == nil || *d.Spec.Replicas != 1 {
+			t.Errorf("hosts_queue worker %v, want 1 replica", d)
+		}
+		if !slices.Equal(f.Status.Plugins, []string{"katello", "remote_execution"}) {
+			t.Errorf("status plugins %v", f.Status.Plugins)
+		}
+		// The configuration changed, so the pods roll.
+		const checksum = "checksum/config"
+		was, now := before.deployment("foreman-web").Spec.Template.Annotations[checksum], c.deployment("foreman-web").Spec.Template.Annotations[checksum]
+		if was == "" || was == now {
+			t.Errorf("web pod template %s was %q, is %q: want a new checksum", checksum, was, now)
+		}
+	})
+
+	t.Run("a version bump migrates first, then rolls the pods", func(t *testing.T) {
+		old := e.children(name).Jobs
+		e.update(name, func(f *appv1alpha1.Foreman) { f.Spec.Version = "3.17" })
+		f := e.waitRun(name, "Successful", last, firstRun)
+		last = completion(f)
+		c := e.children(name)
+		if len(c.Jobs) != 1 || c.Jobs[0].Name == old[0].Name || !jobComplete(c.Jobs[0]) {
+			t.Fatalf("migration Jobs %v (before: %v), want one new complete Job", jobStates(c.Jobs), jobStates(old))
+		}
+		if got := c.Jobs[0].Labels["app.theforeman.org/version"]; got != "3.17" {
+			t.Errorf("migration Job version %q", got)
+		}
+		web := c.deployment("foreman-web")
+		if img := web.Spec.Template.Spec.Containers[0].Image; img != "quay.io/foreman/foreman:3.17" {
+			t.Errorf("web image %s", img)
+		}
+		if v := web.Annotations["app.theforeman.org/version"]; v != "3.17" || f.Status.Version != "3.17" {
+			t.Errorf("recorded version %q, status version %q, want 3.17", v, f.Status.Version)
+		}
+		// The pods rolled after the migration: the web ReplicaSet of 3.17
+		// was made after the Job completed.
+		var rss appsv1.ReplicaSetList
+		if err := e.c.List(context.Background(), &rss, client.InNamespace(e.ns),
+			client.MatchingLabels{"app.kubernetes.io/instance": name, "app.kubernetes.io/component": "web", "app.kubernetes.io/version": "3.17"}); err != nil {
+			t.Fatal(err)
+		}
+		done := c.Jobs[0].Status.CompletionTime
+		if len(rss.Items) == 0 || done == nil || rss.Items[0].CreationTimestamp.Before(done) {
+			t.Errorf("web ReplicaSet of 3.17 %v, migration completed at %v: want the ReplicaSet after the migration", names(rss.Items), done)
+		}
+	})
+
+	t.Run("paused changes nothing", func(t *testing.T) {
+		before := e.children(name).versions()
+		e.update(name, func(f *appv1alpha1.Foreman) {
+			f.Spec.Paused = true
+			f.Spec.DynflowWorkers = ptr.To[int32](1)
+		})
+		f := e.waitRun(name, "Successful", last, laterRun)
+		last = completion(f)
+		if c := condition(f, "Paused"); c == nil || c.Status != metav1.ConditionTrue {
+			t.Errorf("Paused condition %+v, want True", c)
+		}
+		if changed := changedVersions(before, e.children(name).versions()); len(changed) > 0 {
+			t.Errorf("a paused run changed %v", changed)
+		}
+	})
+
+	t.Run("a downgrade is refused and changes nothing", func(t *testing.T) {
+		before := e.children(name).versions()
+		e.update(name, func(f *appv1alpha1.Foreman) {
+			f.Spec.Paused = false
+			f.Spec.Version = "3.16"
+		})
+		f := e.waitRun(name, "Failure", last, laterRun)
+		if msg := condition(f, "Failure").Message; !strings.Contains(msg, "downgrade from 3.17 to 3.16 is refused") {
+			t.Errorf("Failure message %q", msg)
+		}
+		if changed := changedVersions(before, e.children(name).versions()); len(changed) > 0 {
+			t.Errorf("a refused downgrade changed %v", changed)
+		}
+	})
+}
+
+// TestForemanWithExternalDatabase deploys no PostgreSQL and connects to the
+// database the CR names, with the credentials of the Secret it names.
+func TestForemanWithExternalDatabase(t *testing.T) {
+	t.Parallel()
+	e := startOperator(t)
+	const name = "foreman-ext"
+	// A password that needs URL encoding.
+	const password = "p@ss/w:rd%1"
+	e.create(&corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "db-credentials"},
+		StringData: map[string]string{"user": "foreman_app", "password": password},
+	})
+	e.create(&corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "db-ca"},
+		StringData: map[string]string{"ca.crt": "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n"},
+	})
+	e.create(&appv1alpha1.Foreman{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appv1alpha1.ForemanSpec{
+			Plugins: map[string]bool{"remote_execution": true},
+			Database: appv1alpha1.DatabaseSpec{
+				Mode: "external",
+				External: &appv1alpha1.ExternalDatabase{
+					Host:              "db.example.com",
+					Port:              5433,
+					Name:              "foreman_prod",
+					CredentialsSecret: appv1alpha1.CredentialsSecret{Name: "db-credentials", UsernameKey: "user"},
+					SSLMode:           "verify-full",
+					CASecret:          &appv1alpha1.SecretKeyRef{Name: "db-ca"},
+				},
+			},
+		},
+	})
+	e.waitRun(name, "Successful", "", firstRun)
+	c := e.children(name)
+
+	if len(c.StatefulSets) != 0 || contains(names(c.Services), name+"-postgresql") || contains(names(c.Secrets), name+"-postgresql") {
+		t.Errorf("a PostgreSQL for an external database: StatefulSets %v, Services %v, Secrets %v",
+			names(c.StatefulSets), names(c.Services), names(c.Secrets))
+	}
+	want := "postgresql://foreman_app:" + url.QueryEscape(password) + "@db.example.com:5433/foreman_prod" +
+		"?pool=9&sslmode=verify-full&sslrootcert=/etc/foreman/db-tls/ca.crt"
+	if got := e.secretData(name+"-env", "DATABASE_URL"); got != want {
+		t.Errorf("DATABASE_URL\n got %s\nwant %s", got, want)
+	}
+	for _, cm := range c.ConfigMaps {
+		for k, v := range cm.Data {
+			if strings.Contains(v, password) || strings.Contains(v, url.QueryEscape(password)) {
+				t.Errorf("ConfigMap %s key %s holds the database password", cm.Name, k)
+			}
+		}
+	}
+	web := c.deployment(name + "-web")
+	if web == nil {
+		t.Fatalf("no web Deployment; have %v", names(c.Deployments))
+	}
+	var ca bool
+	for _, v := range web.Spec.Template.Spec.Volumes {
+		if v.Projected != nil {
+			for _, s := range v.Projected.Sources {
+				ca = ca || (s.Secret != nil && s.Secret.Name == "db-ca")
+			}
+		}
+	}
+	if !ca {
+		t.Errorf("the web pods do not mount the database CA: volumes %+v", web.Spec.Template.Spec.Volumes)
+	}
+	if len(c.Jobs) != 1 || !jobComplete(c.Jobs[0]) {
+		t.Errorf("want one complete migration Job, have %v", jobStates(c.Jobs))
+	}
+	e.waitWorkloads(name, 2*time.Minute)
+	e.checkPodTemplates(c)
+
+	// Another exposure: the Ingress goes, the Service becomes a NodePort
+	// and the URL names the port the API server allocated.
+	e.update(name, func(f *appv1alpha1.Foreman) {
+		f.Spec.Hostname = "foreman.example.com"
+		f.Spec.Ingress.Type = "nodeport"
+	})
+	f := e.waitRun(name, "Successful", "", laterRun)
+	c = e.children(name)
+	if len(c.Ingresses) != 0 {
+		t.Errorf("Ingresses %v left after switching to nodeport", names(c.Ingresses))
+	}
+	svc := &corev1.Service{}
+	if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: e.ns, Name: name}, svc); err != nil {
+		t.Fatal(err)
+	}
+	if svc.Spec.Type != corev1.ServiceTypeNodePort || svc.Spec.Ports[0].NodePort == 0 {
+		t.Fatalf("web Service %s %+v, want a NodePort", svc.Spec.Type, svc.Spec.Ports)
+	}
+	if want := "http://foreman.example.com:" + strconv.Itoa(int(svc.Spec.Ports[0].NodePort)); f.Status.URL != want {
+		t.Errorf("status url %q, want %q", f.Status.URL, want)
+	}
+}
+
+// TestAPluginConflictIsRefused: a conflict the CRD's rules cannot see (a
+// plugin needed two steps away is set to false) ends the run before anything
+// is made, with a message that names the chain.
+func TestAPluginConflictIsRefused(t *testing.T) {
+	t.Parallel()
+	e := startOperator(t)
+	const name = "conflict"
+	e.create(&appv1alpha1.Foreman{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       appv1alpha1.ForemanSpec{Plugins: map[string]bool{"openscap": true, "remote_execution": false}},
+	})
+	f := e.waitRun(name, "Failure", "", laterRun)
+	want := "plugins: openscap needs ansible, ansible needs remote_execution, which is set to false"
+	if msg := condition(f, "Failure").Message; !strings.Contains(msg, want) {
+		t.Errorf("Failure message %q, want it to contain %q", msg, want)
+	}
+	if v := e.children(name).versions(); len(v) != 0 {
+		t.Errorf("a refused run made %v", v)
+	}
+}
+
+func jobComplete(j batchv1.Job) bool {
+	for _, c := range j.Status.Conditions {
+		if c.Type == batchv1.JobComplete && c.Status == corev1.ConditionTrue {
+			return true
+		}
+	}
+	return false
+}
+
+func jobStates(jobs []batchv1.Job) []string {
+	var out []string
+	for _, j := range jobs {
+		state := "running"
+		if jobComplete(j) {
+			state = "complete"
+		}
+		out = append(out, j.Name+" "+state)
+	}
+	return out
+}
+
+func configMap(t *testing.T, c children, name string) map[string]string {
+	t.Helper()
+	for _, cm := range c.ConfigMaps {
+		if cm.Name == name {
+			return cm.Data
+		}
+	}
+	t.Fatalf("no ConfigMap %s; have %v", name, names(c.ConfigMaps))
+	return nil
+}
