@@ -2,6 +2,7 @@ package foremanrole_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -12,10 +13,12 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/theforeman/foreman-operator/internal/testcluster"
 	appv1alpha1 "github.com/theforeman/foreman-operator/pkg/apis/app/v1alpha1"
 )
 
@@ -131,6 +134,68 @@ func TestForemanWithRemoteExecution(t *testing.T) {
 		}
 	})
 
+	t.Run("the status reporter says Ready once every component is", func(t *testing.T) {
+		f := e.waitRun(name, "Ready", "", laterRun)
+		var got []string
+		for _, c := range f.Status.Components {
+			got = append(got, c.Name)
+			if !c.Ready {
+				t.Errorf("component %s not ready while Ready=True: %s", c.Name, c.Message)
+			}
+		}
+		for _, want := range []string{"web", "dynflow-orchestrator", "dynflow-worker", "postgresql", "redis", "migration"} {
+			if !contains(got, want) {
+				t.Errorf("components %v lack %s", got, want)
+			}
+		}
+	})
+
+	t.Run("a deleted Deployment and an edited ConfigMap come back", func(t *testing.T) {
+		ctx := context.Background()
+		web := &appsv1.Deployment{}
+		key := client.ObjectKey{Namespace: e.ns, Name: name + "-web"}
+		if err := e.c.Get(ctx, key, web); err != nil {
+			t.Fatal(err)
+		}
+		uid := web.UID
+		if err := e.c.Delete(ctx, web); err != nil {
+			t.Fatal(err)
+		}
+		testcluster.Eventually(t, laterRun, "web Deployment restored", func(ctx context.Context) (bool, error) {
+			err := e.c.Get(ctx, key, web)
+			return err == nil && web.UID != uid, err
+		})
+		cm := &corev1.ConfigMap{}
+		cmKey := client.ObjectKey{Namespace: e.ns, Name: name + "-env"}
+		if err := e.c.Get(ctx, cmKey, cm); err != nil {
+			t.Fatal(err)
+		}
+		var k, orig string
+		for k, orig = range cm.Data {
+			break
+		}
+		cm.Data[k] = "edited by hand"
+		if err := e.c.Update(ctx, cm); err != nil {
+			t.Fatal(err)
+		}
+		testcluster.Eventually(t, laterRun, "edited ConfigMap restored", func(ctx context.Context) (bool, error) {
+			if err := e.c.Get(ctx, cmKey, cm); err != nil {
+				return false, err
+			}
+			return cm.Data[k] == orig, fmt.Errorf("%s = %q", k, cm.Data[k])
+		})
+		// Let the remediation runs finish before the next step counts changes.
+		testcluster.Eventually(t, laterRun, "remediation runs finished", func(ctx context.Context) (bool, error) {
+			f := e.foreman(name)
+			r, s := condition(f, "Running"), condition(f, "Successful")
+			ok := r != nil && r.Status == metav1.ConditionFalse && s != nil && s.Status == metav1.ConditionTrue && completion(f) != last
+			if ok {
+				last = completion(f)
+			}
+			return ok, fmt.Errorf("running %v successful %v", r, s)
+		})
+	})
+
 	t.Run("dynflow_workers 2 to 5 changes the worker Deployment only", func(t *testing.T) {
 		before := e.children(name).versions()
 		e.update(name, func(f *appv1alpha1.Foreman) { f.Spec.DynflowWorkers = ptr.To[int32](5) })
@@ -232,6 +297,38 @@ func TestForemanWithRemoteExecution(t *testing.T) {
 		}
 		if changed := changedVersions(before, e.children(name).versions()); len(changed) > 0 {
 			t.Errorf("a refused downgrade changed %v", changed)
+		}
+	})
+
+	t.Run("deleting the CR keeps the database claim and the generated Secrets", func(t *testing.T) {
+		ctx := context.Background()
+		var secrets []corev1.Secret // the generated ones, which outlive the CR
+		for _, s := range e.children(name).Secrets {
+			if s.Labels["app.theforeman.org/generated"] == "true" {
+				secrets = append(secrets, s)
+			}
+		}
+		f := e.foreman(name)
+		if err := e.c.Delete(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		testcluster.Eventually(t, laterRun, "Foreman gone and its workloads collected", func(ctx context.Context) (bool, error) {
+			err := e.c.Get(ctx, client.ObjectKeyFromObject(f), f)
+			web := &appsv1.Deployment{}
+			werr := e.c.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: name + "-web"}, web)
+			return apierrors.IsNotFound(err) && apierrors.IsNotFound(werr), fmt.Errorf("foreman: %v, web: %v", err, werr)
+		})
+		pvc := &corev1.PersistentVolumeClaim{}
+		if err := e.c.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: "data-" + name + "-postgresql-0"}, pvc); err != nil {
+			t.Errorf("the database claim: %v", err)
+		}
+		if len(secrets) == 0 {
+			t.Fatal("the Foreman had no generated Secrets to keep")
+		}
+		for _, s := range secrets {
+			if err := e.c.Get(ctx, client.ObjectKeyFromObject(&s), &corev1.Secret{}); err != nil {
+				t.Errorf("Secret %s after the CR's deletion: %v", s.Name, err)
+			}
 		}
 	})
 }
