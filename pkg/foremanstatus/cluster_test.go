@@ -43,8 +43,9 @@ var nowhere = map[string]string{"foremanstatus.test.theforeman.org/nowhere": "tr
 // progress deadline, and a Job past its active deadline fails.
 func TestReporterOnTheLocalCluster(t *testing.T) {
 	cfg := testcluster.Config(t)
+	ensureCRD(t, newClient(t, cfg))
+	// A client made after the CRD exists maps the Foreman kind at once.
 	c := newClient(t, cfg)
-	ensureCRD(t, c)
 	ns := testcluster.Namespace(t, c, nil)
 	startReporter(t, cfg, ns)
 	ctx := context.Background()
