@@ -61,6 +61,10 @@ func startOperator(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	installCRD(t, c)
+	// A client made after the CRD exists maps the Foreman kind at once.
+	if c, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+		t.Fatal(err)
+	}
 	ns := testcluster.Namespace(t, c, map[string]string{
 		"pod-security.kubernetes.io/enforce":         "restricted",
 		"pod-security.kubernetes.io/enforce-version": "latest",
