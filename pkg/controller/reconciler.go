@@ -14,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/klog/v2"
@@ -171,7 +172,7 @@ func (r *Reconciler) patchFinalizers(ctx context.Context, cr *unstructured.Unstr
 // (the Foreman status reporter's) are never lost. Nothing is written when
 // nothing changed, or when the CR is gone. cr is refreshed in place.
 func (r *Reconciler) updateStatus(ctx context.Context, cr *unstructured.Unstructured, compute func(prev map[string]any) map[string]any) error {
-	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+	err := retry.RetryOnConflict(conflictBackoff, func() error {
 		live := &unstructured.Unstructured{}
 		live.SetGroupVersionKind(cr.GroupVersionKind())
 		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(cr), live); err != nil {
@@ -221,3 +222,9 @@ func truncate(s string, n int) string {
 	}
 	return strings.ToValidUTF8(s[:n], "") + "…"
 }
+
+// conflictBackoff retries a status write that lost a race with another
+// writer (the engine and the Foreman status reporter share .status): up to
+// 12 tries over about 5 s, where client-go's DefaultBackoff gives up after
+// 4 tries in 40 ms, which a loaded machine exhausts.
+var conflictBackoff = wait.Backoff{Steps: 12, Duration: 10 * time.Millisecond, Factor: 1.7, Jitter: 0.5, Cap: 2 * time.Second}

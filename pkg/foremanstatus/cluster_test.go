@@ -139,7 +139,7 @@ func kwokJob(f *fixture, name string) *batchv1.Job {
 func (f *fixture) changeDeployment(name string, change func(*appsv1.Deployment)) {
 	f.t.Helper()
 	ctx := context.Background()
-	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+	err := retry.RetryOnConflict(testBackoff, func() error {
 		d := &appsv1.Deployment{}
 		if err := f.c.Get(ctx, client.ObjectKey{Namespace: f.owner.Namespace, Name: name}, d); err != nil {
 			return err

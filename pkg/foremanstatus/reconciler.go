@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
@@ -148,7 +149,7 @@ func (r *Reconciler) report(cr *unstructured.Unstructured, children Children) (m
 // conflict, so that what the engine writes meanwhile is never lost.
 func (r *Reconciler) writeStatus(ctx context.Context, cached *unstructured.Unstructured, children Children) error {
 	log := ctrl.LoggerFrom(ctx)
-	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+	err := retry.RetryOnConflict(conflictBackoff, func() error {
 		live := object(r.GVK)
 		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(cached), live); err != nil {
 			return err
@@ -244,3 +245,9 @@ func statusOf(u *unstructured.Unstructured) map[string]any {
 	s, _, _ := unstructured.NestedMap(u.Object, "status")
 	return s
 }
+
+// conflictBackoff retries a status write that lost a race with another
+// writer (the engine and the Foreman status reporter share .status): up to
+// 12 tries over about 5 s, where client-go's DefaultBackoff gives up after
+// 4 tries in 40 ms, which a loaded machine exhausts.
+var conflictBackoff = wait.Backoff{Steps: 12, Duration: 10 * time.Millisecond, Factor: 1.7, Jitter: 0.5, Cap: 2 * time.Second}

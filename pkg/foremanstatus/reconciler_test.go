@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -335,7 +336,7 @@ func (f *fixture) get() *v1alpha1.Foreman {
 
 func (f *fixture) update(change func(*v1alpha1.Foreman)) {
 	f.t.Helper()
-	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+	err := retry.RetryOnConflict(testBackoff, func() error {
 		fm := f.get()
 		change(fm)
 		return f.c.Update(context.Background(), fm)
@@ -349,7 +350,7 @@ func (f *fixture) update(change func(*v1alpha1.Foreman)) {
 func (f *fixture) engine(compute func(prev map[string]any, generation int64) map[string]any) {
 	f.t.Helper()
 	ctx := context.Background()
-	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+	err := retry.RetryOnConflict(testBackoff, func() error {
 		live := &unstructured.Unstructured{}
 		live.SetGroupVersionKind(foremanGVK)
 		if err := f.c.Get(ctx, client.ObjectKeyFromObject(f.owner), live); err != nil {
@@ -508,7 +509,7 @@ func (f *fixture) createOrGet(obj client.Object) {
 func (f *fixture) writeStatus(obj client.Object, set func()) {
 	f.t.Helper()
 	ctx := context.Background()
-	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+	err := retry.RetryOnConflict(testBackoff, func() error {
 		if err := f.c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
 			return err
 		}
@@ -607,3 +608,7 @@ func (f *fixture) failJob(name string) {
 		}}
 	})
 }
+
+// testBackoff lets the test's own engine-like writes survive contention on a
+// loaded machine, as the engine's do.
+var testBackoff = wait.Backoff{Steps: 12, Duration: 10 * time.Millisecond, Factor: 1.7, Jitter: 0.5, Cap: 2 * time.Second}
