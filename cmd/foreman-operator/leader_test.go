@@ -13,14 +13,7 @@ import (
 // Two operator processes elect a leader; only the leader runs roles, and the
 // other takes over when the leader dies.
 func TestOnlyTheLeaderRunsRolesAndAFollowerTakesOver(t *testing.T) {
-	cfg := testcluster.Config(t)
-	c := testcluster.Client(t, cfg)
-	crdOnce.Do(func() { installCRD(t, c) })
-	ns := testcluster.Namespace(t, c, nil)
-	testdata, err := filepath.Abs("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, c, ns, testdata := testNamespace(t)
 	kubeconfig := writeKubeconfig(t, cfg)
 	start := func() *testoperator.Process {
 		p := testoperator.Start(t, []string{

@@ -39,18 +39,26 @@ type operator struct {
 
 var crdOnce sync.Once
 
-// startOperator installs the Widget CRD, makes a namespace, and runs the
-// operator on it with the test watches until the test ends.
-func startOperator(t *testing.T, extraArgs ...string) *operator {
+// testNamespace installs the Widget CRD once, then returns the cluster's
+// config, a client made after the CRD exists (so it maps the Widget kind),
+// a fresh namespace, and the absolute path of testdata.
+func testNamespace(t *testing.T) (*rest.Config, client.Client, string, string) {
 	t.Helper()
 	cfg := testcluster.Config(t)
+	crdOnce.Do(func() { installCRD(t, testcluster.Client(t, cfg)) })
 	c := testcluster.Client(t, cfg)
-	crdOnce.Do(func() { installCRD(t, c) })
-	ns := testcluster.Namespace(t, c, nil)
 	testdata, err := filepath.Abs("testdata")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg, c, testcluster.Namespace(t, c, nil), testdata
+}
+
+// startOperator installs the Widget CRD, makes a namespace, and runs the
+// operator on it with the test watches until the test ends.
+func startOperator(t *testing.T, extraArgs ...string) *operator {
+	t.Helper()
+	cfg, c, ns, testdata := testNamespace(t)
 	t.Setenv("TESTDATA", testdata)
 	t.Setenv("WATCH_NAMESPACE", ns)
 	t.Setenv("ANSIBLE_GATHERING", "explicit")
