@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string) error {
 	}
 
 	r, err := runner.New(runner.Options{AnsiblePlaybook: o.ansiblePlaybook, ArtifactsCap: o.maxArtifactsBytes,
-		Log: log.WithName("runner")})
+		ForkServer: o.forkServer, Log: log.WithName("runner")})
 	if err != nil {
 		return err
 	}

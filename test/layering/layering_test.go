@@ -56,6 +56,15 @@ var rules = map[string]rule{
 		}
 		return ""
 	},
+	"pkg/forkserver": func(_, path string) string {
+		switch {
+		case !stdlib(path):
+			return "the fork server is the runner's process starter: the standard library only"
+		case path == "net/http":
+			return "the fork server speaks only its own Unix socket protocol"
+		}
+		return ""
+	},
 	"pkg/proxy": func(file, path string) string {
 		switch {
 		case strings.HasPrefix(path, module):
