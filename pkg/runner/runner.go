@@ -259,6 +259,7 @@ func (r *Runner) Run(ctx context.Context, in Input) (events.Summary, error) {
 	if err != nil {
 		return events.Summary{}, fmt.Errorf("prepare %s: %w", in.Dir, err)
 	}
+	r.relieve(in.Dir)
 	runDir, err := r.store.Begin(in.Dir, in.Ident)
 	if err != nil {
 		return events.Summary{}, fmt.Errorf("run %s: %w", in.Ident, err)
@@ -287,6 +288,24 @@ func (r *Runner) Run(ctx context.Context, in Input) (events.Summary, error) {
 		log.Error(err, "Cannot prune run artifacts")
 	}
 	return res.summary, res.err
+}
+
+// relieve prunes old runs when the artifacts volume is nearly full, and logs
+// the pressure. A run goes ahead either way.
+func (r *Runner) relieve(dir string) {
+	p, err := r.store.Relieve(dir)
+	if err != nil {
+		r.opts.Log.Error(err, "Cannot check or relieve the artifacts volume", "dir", dir)
+	}
+	if p == nil {
+		return
+	}
+	msg := "The artifacts volume is nearly full; pruned old runs"
+	if p.After.Low() {
+		msg = "The artifacts volume is nearly full; pruning old runs did not free enough"
+	}
+	r.opts.Log.Info(msg, "freeBytes", p.Before.Free, "volumeBytes", p.Before.Total,
+		"freeBytesAfter", p.After.Free, "removed", len(p.Removed))
 }
 
 // check validates in and returns the verbosity flag, if any.

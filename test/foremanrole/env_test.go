@@ -69,19 +69,25 @@ func startOperator(t *testing.T) *env {
 		"pod-security.kubernetes.io/enforce":         "restricted",
 		"pod-security.kubernetes.io/enforce-version": "latest",
 	})
-	root := repoRoot(t)
 	e := &env{t: t, c: c, ns: ns, runnerDir: t.TempDir()}
-	e.op = testoperator.Start(t, []string{
+	e.start()
+	return e
+}
+
+// start runs an operator process on the namespace: the first, or the next
+// one after a test killed the last.
+func (e *env) start() {
+	root := repoRoot(e.t)
+	e.op = testoperator.Start(e.t, []string{
 		"--watches-file", filepath.Join(root, "watches.yaml"),
 		"--kubeconfig", os.Getenv(testcluster.KubeconfigEnv),
 		"--proxy-port", "0", "--metrics-bind-address", "0", "--health-probe-bind-address", "0",
 		"--runner-dir", e.runnerDir, "--zap-log-level", "info",
 	},
-		"WATCH_NAMESPACE="+ns,
+		"WATCH_NAMESPACE="+e.ns,
 		"ANSIBLE_GATHERING=explicit",
 		"ANSIBLE_ROLES_PATH="+filepath.Join(root, "roles"),
 	)
-	return e
 }
 
 func (e *env) create(obj client.Object) {
