@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -55,7 +56,7 @@ type taskContext struct {
 }
 
 func (c taskContext) use(gvk schema.GroupVersionKind, verbs ...string) Use {
-	return Use{GroupVersionKind: gvk, Verbs: verbs, Source: rel(c.root, c.file), What: "task " + strconvQuote(c.name)}
+	return Use{GroupVersionKind: gvk, Verbs: verbs, Source: rel(c.root, c.file), What: "task " + strconv.Quote(c.name)}
 }
 
 func (c taskContext) errorf(format string, args ...any) error {
@@ -281,10 +282,10 @@ func scanModule(c taskContext, mod string, args map[string]any, text string) ([]
 	case "k8s_exec", "k8s_cp":
 		// Both run a command in a container: the pods/exec subresource.
 		return []Use{{Group: "", Resource: "pods/exec", Verbs: []string{"create", "get"}, Source: rel(c.root, c.file),
-			What: "task " + strconvQuote(c.name)}}, nil
+			What: "task " + strconv.Quote(c.name)}}, nil
 	case "k8s_log":
 		return []Use{{Group: "", Resource: "pods/log", Verbs: []string{"get"}, Source: rel(c.root, c.file),
-			What: "task " + strconvQuote(c.name)}}, nil
+			What: "task " + strconv.Quote(c.name)}}, nil
 	case "k8s_cluster_info":
 		return nil, nil // discovery only, which every authenticated user may read
 	default:
@@ -296,7 +297,7 @@ func scanModule(c taskContext, mod string, args map[string]any, text string) ([]
 	}
 	if gvks == nil { // objects of the role's templates: scanTemplates grants them
 		if force, _ := args["force"].(bool); force {
-			return []Use{{Source: rel(c.root, c.file), What: "task " + strconvQuote(c.name), Verbs: []string{"update"},
+			return []Use{{Source: rel(c.root, c.file), What: "task " + strconv.Quote(c.name), Verbs: []string{"update"},
 				Resource: templatesMarker}}, nil
 		}
 		return nil, nil
@@ -309,7 +310,7 @@ func scanModule(c taskContext, mod string, args map[string]any, text string) ([]
 			verbs = []string{"get"}
 		}
 		if wait, _ := args["wait"].(bool); wait {
-			verbs = append(verbs, "get", "list", "watch")
+			verbs = append(verbs, "get") // it polls
 		}
 	case "k8s_json_patch":
 		verbs = []string{"get", "patch"}
@@ -570,8 +571,4 @@ func rel(root, path string) string {
 		return filepath.ToSlash(r)
 	}
 	return path
-}
-
-func strconvQuote(s string) string {
-	return fmt.Sprintf("%q", s)
 }

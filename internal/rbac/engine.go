@@ -1,8 +1,7 @@
 package rbac
 
 import (
-	"k8s.io/apimachinery/pkg/runtime/schema"
-
+	"github.com/theforeman/foreman-operator/pkg/foremanstatus"
 	"github.com/theforeman/foreman-operator/pkg/watches"
 )
 
@@ -16,9 +15,6 @@ const (
 	reporterPkg   = "pkg/foremanstatus"
 	managerPkg    = "cmd/foreman-operator"
 )
-
-// foremanKind is the kind the status reporter serves (pkg/foremanstatus).
-var foremanKind = schema.GroupKind{Group: "app.theforeman.org", Kind: "Foreman"}
 
 // Engine returns the calls the Go code makes in the namespaces it watches,
 // for the kinds ws routes.
@@ -42,7 +38,7 @@ func Engine(ws []watches.Watch) []Use {
 			uses = append(uses, Use{GroupVersionKind: gvk, Verbs: []string{"patch"}, Source: controllerPkg,
 				What: "the watch's finalizer, added and removed with a merge patch (patchFinalizers)"})
 		}
-		if gvk.GroupKind() == foremanKind {
+		if gvk.GroupKind() == foremanstatus.ForemanKind {
 			uses = append(uses,
 				Use{GroupVersionKind: gvk, Subresource: "status", Verbs: []string{"patch"}, Source: reporterPkg,
 					What: "Ready, Progressing, Degraded and the components"},
