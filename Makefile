@@ -10,6 +10,10 @@ CLUSTER_NAME ?= foreman-operator
 CLUSTER = hack/cluster
 # go test flags for `make test`, e.g. GOTEST_FLAGS='-run TestFoo -v'.
 GOTEST_FLAGS ?=
+# `make molecule`: one scenario of molecule/ (all when empty), and the
+# Molecule command (test, converge, verify, destroy, ...).
+SCENARIO ?=
+ACTION ?= test
 
 # The release: the bundle's version and the operator image.
 VERSION ?= 0.1.0
@@ -46,15 +50,15 @@ build: ## Build every Go package and the binaries into bin/
 	@if [ -d cmd ]; then $(GO) build -o bin/ ./cmd/...; fi
 
 .PHONY: lint
-lint: ## go vet, gofmt, and ansible-lint (production profile) on roles/ and playbooks/
+lint: ## go vet, gofmt, and ansible-lint (production profile) on roles/, playbooks/ and molecule/
 	$(GO) vet ./...
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt wants changes in:"; echo "$$out"; exit 1; fi
-	@if [ -d roles ]; then hack/cluster/install-deps.sh lint && ansible-lint --nocolor roles playbooks; fi
+	@if [ -d roles ]; then hack/cluster/install-deps.sh lint && ansible-lint --nocolor roles playbooks molecule .config/molecule; fi
 
 .PHONY: deps
 deps: ## Install the Debian packages and build the cluster binaries (once; cached)
 	@command -v $(GO) >/dev/null || { echo "Go 1.26 is required (/usr/local/go/bin/go)"; exit 1; }
-	hack/cluster/install-deps.sh etcd ansible
+	hack/cluster/install-deps.sh etcd ansible postgresql
 	$(CLUSTER)/build.sh >/dev/null
 
 ##@ Generate
@@ -136,6 +140,10 @@ test: deps lint verify-gen ## Unit, integration and scenario tests on a fresh lo
 .PHONY: test-unit
 test-unit: ## The tests that need no cluster (integration tests skip)
 	$(GO) test ./... -count=1 $(GOTEST_FLAGS)
+
+.PHONY: molecule
+molecule: deps ## Molecule scenarios (SCENARIO=x for one; ACTION=converge, verify, destroy...) on KUBECONFIG's cluster, else a local one
+	@KUBECTL=$(KUBECTL) SCENARIO=$(SCENARIO) ACTION=$(ACTION) hack/molecule.sh
 
 .PHONY: bench
 bench: deps ## Benchmarks on a local cluster; prints figures
