@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every Go test, on a fresh local cluster named "test" that is
-# torn down afterwards. Arguments go to `go test`.
+# torn down afterwards, the Molecule scenarios of molecule/ included
+# (test/molecule runs them through hack/molecule's runner). Arguments go to
+# `go test`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
