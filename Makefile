@@ -54,11 +54,11 @@ manifests: $(CONTROLLER_GEN) ## Generate the CRDs into config/crd/bases from the
 	$(CONTROLLER_GEN) crd:crdVersions=v1 paths=$(API_PATHS) output:crd:artifacts:config=config/crd/bases
 
 .PHONY: docs
-docs: manifests ## Render the Foreman spec reference into README.md from the CRD
+docs: manifests ## Render the Foreman and SmartProxy spec references into README.md from the CRDs
 	$(GO) run ./hack/gendocs
 
 .PHONY: verify-gen
-verify-gen: $(CONTROLLER_GEN) ## Fail when deepcopy, CRDs or the README reference are stale
+verify-gen: $(CONTROLLER_GEN) ## Fail when deepcopy, CRDs or the README references are stale
 	CONTROLLER_GEN=$(CONTROLLER_GEN) API_PATHS=$(API_PATHS) hack/gen-verify.sh
 
 $(CONTROLLER_GEN):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make verify-gen`: regenerates into a temporary directory what `make
 # generate manifests docs` writes (deepcopy functions, CRDs, the README's
-# Foreman spec reference) and fails, showing the difference, when a
+# spec references) and fails, showing the difference, when a
 # committed file is stale. It never writes into the work tree.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -43,12 +43,12 @@ for f in config/crd/bases/*.yaml; do
     { echo "verify-gen: config/crd/kustomization.yaml does not list bases/$(basename "$f")" >&2; stale=1; }
 done
 
-# The README reference, rendered from the freshly generated CRD.
-go run ./hack/gendocs -crd "$tmp/crd/app.theforeman.org_foremen.yaml" -readme README.md -out "$tmp/README.md"
+# The README references, rendered from the freshly generated CRDs.
+go run ./hack/gendocs -crd-dir "$tmp/crd" -readme README.md -out "$tmp/README.md"
 check "$tmp/README.md" README.md
 
 if [ "$stale" -ne 0 ]; then
   echo "verify-gen: generated files are stale: run \`make generate manifests docs\`" >&2
   exit 1
 fi
-echo "verify-gen: deepcopy, CRDs and the README reference are current"
+echo "verify-gen: deepcopy, CRDs and the README references are current"
