@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/theforeman/foreman-operator/pkg/apis/app/v1alpha1"
@@ -11,7 +13,7 @@ import (
 
 // A Kind is what the reporter needs to know of a kind it serves: the
 // components a CR's spec asks for, the status keys of its own beside the
-// conditions and components, and the kinds of children beyond workloads.
+// conditions and components, and the kinds of its children.
 // The Foreman's is here; other kinds bring theirs (pkg/smartproxystatus).
 type Kind struct {
 	GroupKind schema.GroupKind
@@ -22,10 +24,20 @@ type Kind struct {
 	// Keys returns the further status keys the reporter writes, from the
 	// components as observed; nil means none.
 	Keys func(components []Observed) map[string]any
-	// Owns are kinds of children beyond Deployments, StatefulSets and
-	// Jobs, watched where the cluster serves them (KindSmartProxy).
+	// Owns are the kinds of its children the reporter watches and reads:
+	// those of KindDeployment, KindStatefulSet, KindJob and KindSmartProxy
+	// components the kind may have, and no others, so that the operator
+	// needs no permission it does not use. A kind the cluster does not
+	// serve (the SmartProxy CRD not installed) is left out.
 	Owns []schema.GroupVersionKind
 }
+
+// The kinds of children the reporter knows how to read.
+var (
+	DeploymentGVK  = appsv1.SchemeGroupVersion.WithKind(KindDeployment)
+	StatefulSetGVK = appsv1.SchemeGroupVersion.WithKind(KindStatefulSet)
+	JobGVK         = batchv1.SchemeGroupVersion.WithKind(KindJob)
+)
 
 // ForemanKind is the kind the Foreman reporter serves, in any version
 // watches.yaml routes.
@@ -42,7 +54,7 @@ var Foreman = Kind{
 		s, err := DecodeSpec[v1alpha1.ForemanSpec](spec)
 		return ExpectedComponents(s), err
 	},
-	Owns: []schema.GroupVersionKind{SmartProxyGVK},
+	Owns: []schema.GroupVersionKind{DeploymentGVK, StatefulSetGVK, JobGVK, SmartProxyGVK},
 }
 
 // DecodeSpec reads a CR's .spec, as found in an unstructured object, into

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -36,13 +34,6 @@ import (
 // metrics; another kind's is "<kind>-status", in lower case.
 const ControllerName = "foreman-status"
 
-// The kinds of the workloads the reporter reads.
-var (
-	deploymentGVK  = appsv1.SchemeGroupVersion.WithKind("Deployment")
-	statefulSetGVK = appsv1.SchemeGroupVersion.WithKind("StatefulSet")
-	jobGVK         = batchv1.SchemeGroupVersion.WithKind("Job")
-)
-
 // Reconciler writes the Ready, Progressing and Degraded conditions and the
 // components of each CR of one kind from its workloads.
 type Reconciler struct {
@@ -61,7 +52,7 @@ type Reconciler struct {
 	Now func() time.Time
 
 	// owns are the kinds of Kind.Owns the cluster serves, found by
-	// SetupWithManager.
+	// SetupWithManager; only these are watched and read.
 	owns map[schema.GroupVersionKind]bool
 }
 
@@ -90,8 +81,8 @@ func Setup(mgr manager.Manager, ws []watches.Watch, kinds ...Kind) error {
 }
 
 // SetupWithManager watches the CRs (every change, status included: the
-// engine's conditions count), the workloads they control and, where the
-// cluster serves them, the further kinds of children Kind.Owns names.
+// engine's conditions count) and, where the cluster serves them, the kinds
+// of children Kind.Owns names.
 func (r *Reconciler) SetupWithManager(mgr manager.Manager) error {
 	name := ControllerName
 	if r.Kind.GroupKind != ForemanKind {
@@ -101,10 +92,7 @@ func (r *Reconciler) SetupWithManager(mgr manager.Manager) error {
 		Named(name).
 		For(object(r.GVK), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			return r.Selector.Matches(labels.Set(o.GetLabels()))
-		}))).
-		Owns(object(deploymentGVK)).
-		Owns(object(statefulSetGVK)).
-		Owns(object(jobGVK))
+		})))
 	r.owns = map[schema.GroupVersionKind]bool{}
 	for _, gvk := range r.Kind.Owns {
 		if _, err := mgr.GetRESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
@@ -193,15 +181,19 @@ func (r *Reconciler) writeStatus(ctx context.Context, cached *unstructured.Unstr
 	return nil
 }
 
-// children lists the workloads cr controls that carry LabelComponent.
+// children lists the children cr controls that carry LabelComponent, of
+// the kinds the reporter watches.
 func (r *Reconciler) children(ctx context.Context, cr *unstructured.Unstructured) (Children, error) {
 	var ch Children
-	err := listOwned(ctx, r.Client, cr, deploymentGVK, &ch.Deployments)
-	if err == nil {
-		err = listOwned(ctx, r.Client, cr, statefulSetGVK, &ch.StatefulSets)
+	var err error
+	if r.owns[DeploymentGVK] {
+		err = listOwned(ctx, r.Client, cr, DeploymentGVK, &ch.Deployments)
 	}
-	if err == nil {
-		err = listOwned(ctx, r.Client, cr, jobGVK, &ch.Jobs)
+	if err == nil && r.owns[StatefulSetGVK] {
+		err = listOwned(ctx, r.Client, cr, StatefulSetGVK, &ch.StatefulSets)
+	}
+	if err == nil && r.owns[JobGVK] {
+		err = listOwned(ctx, r.Client, cr, JobGVK, &ch.Jobs)
 	}
 	if err == nil && r.owns[SmartProxyGVK] {
 		err = listOwned(ctx, r.Client, cr, SmartProxyGVK, &ch.SmartProxies)

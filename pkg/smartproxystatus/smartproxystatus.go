@@ -28,6 +28,7 @@ var Kind = foremanstatus.Kind{
 		return ExpectedComponents(s), err
 	},
 	Keys: Keys,
+	Owns: []schema.GroupVersionKind{foremanstatus.DeploymentGVK, foremanstatus.JobGVK},
 }
 
 // ExpectedComponents returns the components a SmartProxy's spec asks for,
