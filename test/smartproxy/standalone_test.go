@@ -55,8 +55,6 @@ const (
 // runTimeout bounds a SmartProxy run and its workloads on a loaded machine.
 const runTimeout = 4 * time.Minute
 
-
-
 // TestASmartProxyAloneOnAClusterWithoutTheForemanCRD deploys the Smart
 // Proxy package (config/smartproxy) on a cluster of its own, where the
 // Foreman CRD was never installed, and runs the operator as the package's
