@@ -74,11 +74,11 @@ manifests: $(CONTROLLER_GEN) ## Generate the CRDs into config/crd/bases, and con
 	$(GO) run ./hack/rbacgen
 
 .PHONY: docs
-docs: manifests ## Render the Foreman spec reference into README.md from the CRD
+docs: manifests ## Render the Foreman and SmartProxy spec references into README.md from the CRDs
 	$(GO) run ./hack/gendocs
 
 .PHONY: verify-gen
-verify-gen: $(CONTROLLER_GEN) ## Fail when deepcopy, CRDs, RBAC, the bundle or the README reference are stale
+verify-gen: $(CONTROLLER_GEN) ## Fail when deepcopy, CRDs, RBAC, the bundle or the README references are stale
 	CONTROLLER_GEN=$(CONTROLLER_GEN) API_PATHS=$(API_PATHS) KUBECTL=$(PINNED_KUBECTL) hack/gen-verify.sh
 
 $(CONTROLLER_GEN):

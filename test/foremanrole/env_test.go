@@ -107,6 +107,15 @@ func (e *env) foreman(name string) *appv1alpha1.Foreman {
 	return f
 }
 
+func (e *env) smartProxy(name string) *appv1alpha1.SmartProxy {
+	e.t.Helper()
+	sp := &appv1alpha1.SmartProxy{}
+	if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: e.ns, Name: name}, sp); err != nil {
+		e.t.Fatalf("Get SmartProxy %s: %v", name, err)
+	}
+	return sp
+}
+
 // update changes the Foreman's spec (or metadata) with mutate, retrying on
 // conflicts with the operator's status writes.
 func (e *env) update(name string, mutate func(*appv1alpha1.Foreman)) {
@@ -125,9 +134,13 @@ func (e *env) update(name string, mutate func(*appv1alpha1.Foreman)) {
 }
 
 func condition(f *appv1alpha1.Foreman, typ string) *appv1alpha1.Condition {
-	for i := range f.Status.Conditions {
-		if f.Status.Conditions[i].Type == typ {
-			return &f.Status.Conditions[i]
+	return findCondition(f.Status.Conditions, typ)
+}
+
+func findCondition(cs []appv1alpha1.Condition, typ string) *appv1alpha1.Condition {
+	for i := range cs {
+		if cs[i].Type == typ {
+			return &cs[i]
 		}
 	}
 	return nil
