@@ -130,8 +130,17 @@ undeploy: ## Delete what deploy applied (the namespace and its Foremans stay)
 ##@ Test
 
 .PHONY: test
-test: deps lint verify-gen ## Unit, integration and scenario tests on a fresh local cluster
+test: deps lint verify-gen ## Unit, integration and scenario tests on a fresh local cluster, then a short fuzz
 	hack/test.sh $(GOTEST_FLAGS)
+	$(MAKE) fuzz
+
+# How long `make fuzz` fuzzes each target.
+FUZZTIME ?= 15s
+
+.PHONY: fuzz
+fuzz: ## Fuzz the watches.yaml parser and extra-vars building for FUZZTIME each (seed corpora in testdata/fuzz)
+	$(GO) test ./pkg/watches -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/extravars -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME)
 
 .PHONY: test-unit
 test-unit: ## The tests that need no cluster (integration tests skip)
