@@ -190,6 +190,23 @@ metadata:
 			wants: []string{"delete autoscaling horizontalpodautoscalers"},
 		},
 		{
+			name: "a loop over kinds a set_fact listed",
+			add: map[string]string{tasks: `
+- name: extra | List old objects
+  ansible.builtin.set_fact:
+    __old: "{{ [{'api_version': 'autoscaling/v2', 'kind': 'HorizontalPodAutoscaler', 'name': 'x'}] }}"
+
+- name: extra | Delete old objects
+  kubernetes.core.k8s:
+    state: absent
+    api_version: "{{ item.api_version }}"
+    kind: "{{ item.kind }}"
+    name: "{{ item.name }}"
+  loop: "{{ __old | rejectattr('kind', 'equalto', 'Secret') | list }}"
+`},
+			wants: []string{"delete autoscaling horizontalpodautoscalers"},
+		},
+		{
 			name: "a command in a pod",
 			add: map[string]string{tasks: `
 - name: extra | Run rake
