@@ -452,8 +452,8 @@ func TestACustomStatusTheSchemaRefusesIsAFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	w = op.waitCondition("refused", "Successful", "True", 60*time.Second)
-	if n, _, _ := unstructured.NestedInt64(w.Object, "status", "widgetCount"); n != 1 {
-		t.Errorf("widgetCount = %d after the fix, want 1", n)
+	if got, _, _ := unstructured.NestedString(w.Object, "status", "widgetConfigMap"); got != "refused-settings" {
+		t.Errorf("custom status widgetConfigMap = %q after the fix, want refused-settings", got)
 	}
 }
 

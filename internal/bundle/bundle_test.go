@@ -290,7 +290,7 @@ func TestRenderMakesTheCSVFromTheConfig(t *testing.T) {
 	for _, r := range field(csv, "spec", "relatedImages").([]any) {
 		names = append(names, r.(map[string]any)["name"].(string))
 	}
-	if want := []string{"foreman-operator", "foreman", "postgresql", "redis"}; !slices.Equal(names, want) {
+	if want := []string{"foreman-operator", "foreman", "foreman-proxy", "postgresql", "redis"}; !slices.Equal(names, want) {
 		t.Errorf("relatedImages %v, want %v", names, want)
 	}
 	var examples []map[string]any
