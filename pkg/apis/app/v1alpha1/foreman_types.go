@@ -293,7 +293,9 @@ type IngressSpec struct {
 	// Annotations of the Ingress, Route or Service.
 	// +optional
 	Annotations map[string]string `json:"annotations,omitempty"`
-	// TLSSecret is a kubernetes.io/tls Secret for the external hostname.
+	// TLSSecret is a kubernetes.io/tls Secret for the external hostname;
+	// without it, an Ingress for a hostname serves <name>-server-tls, which
+	// the operator's CA issues.
 	// +optional
 	TLSSecret *SecretRef `json:"tls_secret,omitempty"`
 }
