@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make verify-gen`: regenerates into a temporary directory what `make
-# generate manifests docs` writes (deepcopy functions, CRDs, the README's
-# Foreman spec reference) and fails, showing the difference, when a
-# committed file is stale. It never writes into the work tree.
+# generate manifests docs bundle` writes (deepcopy functions, CRDs, the
+# Roles in config/rbac, the README's spec references, the OLM bundle)
+# and fails, showing the difference, when a committed file is stale. It
+# never writes into the work tree.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -43,12 +44,42 @@ for f in config/crd/bases/*.yaml; do
     { echo "verify-gen: config/crd/kustomization.yaml does not list bases/$(basename "$f")" >&2; stale=1; }
 done
 
-# The README reference, rendered from the freshly generated CRD.
-go run ./hack/gendocs -crd "$tmp/crd/app.theforeman.org_foremen.yaml" -readme README.md -out "$tmp/README.md"
+# The Roles, derived from the roles and the Go code's declared calls.
+mkdir -p "$tmp/rbac" "$tmp/smartproxy"
+go run ./hack/rbacgen -out "$tmp/rbac" -smartproxy-out "$tmp/smartproxy"
+for f in role.yaml leader_election_role.yaml; do
+  check "$tmp/rbac/$f" "config/rbac/$f"
+done
+check "$tmp/smartproxy/role.yaml" config/smartproxy/role.yaml
+
+# The bundle, at the version and image the committed CSV has.
+: "${KUBECTL:?set KUBECTL; run through make verify-gen}"
+csv=bundle/manifests/foreman-operator.clusterserviceversion.yaml
+if [ -f "$csv" ]; then
+  version="$(awk '/^  version: / {v=$2} END {print v}' "$csv")"
+  image="$(awk '/^    containerImage: / {print $2; exit}' "$csv")"
+  channels="$(awk '/bundle.channels.v1:/ {print $2}' bundle/metadata/annotations.yaml)"
+  default_channel="$(awk '/bundle.channel.default.v1:/ {print $2}' bundle/metadata/annotations.yaml)"
+  mkdir -p "$tmp/bundle-out"
+  go run ./hack/bundle render -version "$version" -image "$image" -channels "${channels:-alpha}" \
+    -default-channel "${default_channel:-alpha}" -kubectl "$KUBECTL" -out "$tmp/bundle-out" >/dev/null
+  if ! diff -ru bundle "$tmp/bundle-out/bundle" >"$tmp/diff" 2>&1; then
+    echo "verify-gen: bundle/ is stale:" >&2
+    head -n 40 "$tmp/diff" >&2
+    stale=1
+  fi
+  check "$tmp/bundle-out/bundle.Dockerfile" bundle.Dockerfile
+else
+  echo "verify-gen: $csv is missing: run \`make bundle\`" >&2
+  stale=1
+fi
+
+# The README references, rendered from the freshly generated CRDs.
+go run ./hack/gendocs -crd-dir "$tmp/crd" -readme README.md -out "$tmp/README.md"
 check "$tmp/README.md" README.md
 
 if [ "$stale" -ne 0 ]; then
-  echo "verify-gen: generated files are stale: run \`make generate manifests docs\`" >&2
+  echo "verify-gen: generated files are stale: run \`make generate manifests docs bundle\`" >&2
   exit 1
 fi
-echo "verify-gen: deepcopy, CRDs and the README reference are current"
+echo "verify-gen: deepcopy, CRDs, RBAC, the bundle and the README reference are current"

@@ -9,4 +9,7 @@ kubeconfig="$(hack/cluster/up.sh)"
 trap 'hack/cluster/down.sh' EXIT
 export FOREMAN_TEST_KUBECONFIG="$kubeconfig"
 export KUBEBUILDER_ASSETS="$(hack/cluster/build.sh)"
+# The OLM bundle, as CI must check it: its alm-examples are dry-run on this
+# cluster (internal/bundle's tests check the checker).
+KUBECONFIG="$kubeconfig" make --no-print-directory bundle-validate
 go test ./... -count=1 -timeout 30m "$@"

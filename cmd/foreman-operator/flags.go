@@ -24,6 +24,7 @@ type options struct {
 	ansibleRolesPath        string
 	ansibleCollectionsPath  string
 	ansiblePlaybook         string
+	forkServer              bool
 	runTimeout              time.Duration
 	runnerDir               string
 	maxArtifactsSize        string
@@ -56,6 +57,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.ansibleRolesPath, "ansible-roles-path", "", "Sets ANSIBLE_ROLES_PATH (role lookup and Ansible itself)")
 	fs.StringVar(&o.ansibleCollectionsPath, "ansible-collections-path", "", "Sets ANSIBLE_COLLECTIONS_PATH")
 	fs.StringVar(&o.ansiblePlaybook, "ansible-playbook", "/usr/bin/ansible-playbook", "The ansible-playbook executable")
+	fs.BoolVar(&o.forkServer, "ansible-fork-server", true,
+		"Fork runs and their Python modules from a process with Ansible imported, instead of executing them; false executes each")
 	fs.DurationVar(&o.runTimeout, "run-timeout", time.Hour, "A run still going after this long is stopped with its whole process group; 0 means never")
 	fs.StringVar(&o.runnerDir, "runner-dir", "/tmp/ansible-operator/runner", "Root of the per-CR run directories and artifacts")
 	fs.StringVar(&o.maxArtifactsSize, "max-artifacts-size", "1Gi", "Cap on the artifacts kept across all CRs; the oldest runs are pruned first")

@@ -10,9 +10,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
@@ -24,10 +26,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/theforeman/foreman-operator/pkg/artifacts"
 	"github.com/theforeman/foreman-operator/pkg/capacity"
 	"github.com/theforeman/foreman-operator/pkg/controller"
 	"github.com/theforeman/foreman-operator/pkg/foremanstatus"
 	"github.com/theforeman/foreman-operator/pkg/runner"
+	"github.com/theforeman/foreman-operator/pkg/smartproxystatus"
 	"github.com/theforeman/foreman-operator/pkg/watches"
 )
 
@@ -79,8 +83,12 @@ func run(ctx context.Context, args []string) error {
 		return fmt.Errorf("create the manager: %w", err)
 	}
 
-	r, err := runner.New(runner.Options{AnsiblePlaybook: o.ansiblePlaybook, ArtifactsCap: o.maxArtifactsBytes,
-		Log: log.WithName("runner")})
+	artifactsCap, err := fitArtifactsCap(runnerDir, o.maxArtifactsBytes, log)
+	if err != nil {
+		return err
+	}
+	r, err := runner.New(runner.Options{AnsiblePlaybook: o.ansiblePlaybook, ArtifactsCap: artifactsCap,
+		ForkServer: o.forkServer, Log: log.WithName("runner")})
 	if err != nil {
 		return err
 	}
@@ -101,7 +109,7 @@ func run(ctx context.Context, args []string) error {
 	}); err != nil {
 		return err
 	}
-	if err := foremanstatus.Setup(mgr, ws); err != nil {
+	if err := foremanstatus.Setup(mgr, ws, foremanstatus.Foreman, smartproxystatus.Kind); err != nil {
 		return err
 	}
 	if err := addProbes(mgr, r); err != nil {
@@ -156,11 +164,37 @@ func managerOptions(o *options) manager.Options {
 	return opts
 }
 
+// fitArtifactsCap creates the runner dir and returns the artifacts cap for
+// its volume: --max-artifacts-size, or half the volume when that is less.
+func fitArtifactsCap(dir string, capBytes int64, log logr.Logger) (int64, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return 0, fmt.Errorf("--runner-dir: %w", err)
+	}
+	fitted, space, err := artifacts.FitCap(dir, capBytes)
+	if err != nil {
+		return 0, fmt.Errorf("--runner-dir: %w", err)
+	}
+	if fitted != capBytes {
+		log.Info("Run artifacts are capped at half the runner dir's volume, below --max-artifacts-size",
+			"cap", fitted, "volume", space.Total, "maxArtifactsSize", capBytes)
+	}
+	return fitted, nil
+}
+
+// apiCheckTimeout bounds the API server check behind /readyz.
+const apiCheckTimeout = 2 * time.Second
+
 // addProbes serves /healthz, and /readyz that is true only once the caches
-// have synced and ansible-playbook has been found and runs.
+// have synced and ansible-playbook has been found and runs, and only while
+// the API server answers: an operator that cannot reach it cannot do its
+// work, though it keeps running and reconnects by itself.
 func addProbes(mgr manager.Manager, r *runner.Runner) error {
+	apiReady, err := apiServerReady(mgr.GetConfig())
+	if err != nil {
+		return fmt.Errorf("add probes: %w", err)
+	}
 	var synced, ansible atomic.Bool
-	err := errors.Join(
+	err = errors.Join(
 		mgr.Add(everyReplica(func(ctx context.Context) error {
 			if mgr.GetCache().WaitForCacheSync(ctx) {
 				synced.Store(true)
@@ -185,11 +219,39 @@ func addProbes(mgr manager.Manager, r *runner.Runner) error {
 		mgr.AddHealthzCheck("ping", healthz.Ping),
 		mgr.AddReadyzCheck("caches", func(*http.Request) error { return readiness(synced.Load(), "caches have not synced") }),
 		mgr.AddReadyzCheck("ansible", func(*http.Request) error { return readiness(ansible.Load(), "ansible-playbook has not run yet") }),
+		mgr.AddReadyzCheck("apiserver", apiReady),
 	)
 	if err != nil {
 		return fmt.Errorf("add probes: %w", err)
 	}
 	return nil
+}
+
+// apiServerReady returns a check that GETs the API server's /readyz with
+// the operator's credentials.
+func apiServerReady(cfg *rest.Config) (healthz.Checker, error) {
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	url := strings.TrimSuffix(cfg.Host, "/") + "/readyz"
+	return func(in *http.Request) error {
+		ctx, cancel := context.WithTimeout(in.Context(), apiCheckTimeout)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return fmt.Errorf("the API server does not answer: %w", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("the API server is not ready: %s", resp.Status)
+		}
+		return nil
+	}, nil
 }
 
 func readiness(ok bool, why string) error {

@@ -106,6 +106,8 @@ kubeconfig "$STATE_DIR/run/kwok.kubeconfig" kwok "$kwok_token"
 
 start() { # NAME BINARY ARGS...: a new session, so that cluster-down can stop it by pid.
   local name="$1" bin="$2"; shift 2
+  # The command line, for component.sh to start the component again.
+  printf '%s\0' "$bin" "$@" > "$STATE_DIR/run/$name.cmd"
   setsid "$bin" "$@" >"$STATE_DIR/logs/$name.log" 2>&1 < /dev/null &
   echo $! > "$STATE_DIR/run/$name.pid"
 }

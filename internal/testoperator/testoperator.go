@@ -68,7 +68,15 @@ type Process struct {
 // when the test ends. Its log is printed when the test fails.
 func Start(t testing.TB, args []string, env ...string) *Process {
 	t.Helper()
+	return StartIn(t, "", args, env...)
+}
+
+// StartIn is Start in the working directory dir ("" for the test's), as an
+// image's WORKDIR would be.
+func StartIn(t testing.TB, dir string, args []string, env ...string) *Process {
+	t.Helper()
 	cmd := exec.Command(Binary(t), args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	p := &Process{Cmd: cmd, done: make(chan struct{})}

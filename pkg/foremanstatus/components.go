@@ -23,6 +23,7 @@ const (
 	ComponentDynflowOrchestrator     = "dynflow-orchestrator"
 	ComponentDynflowWorker           = "dynflow-worker"
 	ComponentDynflowWorkerHostsQueue = "dynflow-worker-hosts-queue"
+	ComponentSmartProxy              = "smart-proxy"
 
 	// Katello's.
 	ComponentDatabases         = "databases"
@@ -49,6 +50,7 @@ const (
 	KindDeployment  = "Deployment"
 	KindStatefulSet = "StatefulSet"
 	KindJob         = "Job"
+	KindSmartProxy  = "SmartProxy"
 	KindExternal    = "External"
 
 	LocationCluster  = "cluster"
@@ -62,7 +64,7 @@ const modeExternal = "external"
 // Expected is a component the spec asks for.
 type Expected struct {
 	Name string
-	Kind string // KindDeployment, KindStatefulSet, KindJob or KindExternal
+	Kind string // KindDeployment, KindStatefulSet, KindJob, KindSmartProxy or KindExternal
 	// Replicas is the number of ready pods the spec asks for; 0 for a Job
 	// or an External component.
 	Replicas int32
@@ -70,7 +72,8 @@ type Expected struct {
 
 // ExpectedComponents returns the components spec asks for, in the order
 // they come up: the services, the migrations, then the workloads that need
-// them. Unset fields mean what the CRD's defaults say.
+// them, and the Smart Proxy of remote execution. Unset fields mean what the
+// CRD's defaults say.
 func ExpectedComponents(spec v1alpha1.ForemanSpec) []Expected {
 	out := []Expected{
 		service(ComponentPostgreSQL, KindStatefulSet, spec.Database.Mode, 1),
@@ -89,6 +92,9 @@ func ExpectedComponents(spec v1alpha1.ForemanSpec) []Expected {
 		out = append(out, Expected{Name: ComponentDynflowWorkerHostsQueue, Kind: KindDeployment, Replicas: 1},
 			Expected{Name: ComponentKatelloEvents, Kind: KindDeployment, Replicas: 1})
 		out = append(out, pulpWorkloads(spec)...)
+	}
+	if remoteExecution(spec.Plugins) && (spec.SmartProxy == nil || !spec.SmartProxy.External) {
+		out = append(out, Expected{Name: ComponentSmartProxy, Kind: KindSmartProxy})
 	}
 	return out
 }
@@ -171,11 +177,19 @@ func katello(plugins map[string]bool) bool {
 	return plugins["katello"] || plugins["rh_cloud"]
 }
 
-// Children are the workloads a Foreman controls that carry LabelComponent.
+// remoteExecution reports whether remote execution is on: asked for, or
+// needed by ansible, openscap or rh_cloud (the CRD refuses it set to false
+// beside them).
+func remoteExecution(plugins map[string]bool) bool {
+	return plugins["remote_execution"] || plugins["ansible"] || plugins["openscap"] || plugins["rh_cloud"]
+}
+
+// Children are the workloads a CR controls that carry LabelComponent.
 type Children struct {
 	Deployments  []appsv1.Deployment
 	StatefulSets []appsv1.StatefulSet
 	Jobs         []batchv1.Job
+	SmartProxies []v1alpha1.SmartProxy
 }
 
 // Observed is one component as found. Failed is set when its workload
@@ -206,6 +220,8 @@ func Observe(expected []Expected, children Children, checks map[string]v1alpha1.
 			observeStatefulSet(&c, newest(children.StatefulSets, e.Name))
 		case KindJob:
 			observeJob(&c, newest(children.Jobs, e.Name))
+		case KindSmartProxy:
+			observeSmartProxy(&c, newest(children.SmartProxies, e.Name))
 		}
 		out = append(out, c)
 	}
@@ -349,5 +365,27 @@ func observeJob(c *Observed, j *batchv1.Job) {
 	}
 	if c.Message == "" {
 		c.Message = fmt.Sprintf("Job %s has not completed", j.Name)
+	}
+}
+
+// observeSmartProxy takes a child SmartProxy's own verdict: ready once its
+// Ready condition is True for its current generation, failed while its
+// Degraded condition is True.
+func observeSmartProxy(c *Observed, p *v1alpha1.SmartProxy) {
+	if p == nil {
+		c.Message = "SmartProxy not found"
+		return
+	}
+	ready, degraded := find(p.Status.Conditions, TypeReady), find(p.Status.Conditions, TypeDegraded)
+	switch {
+	case degraded != nil && degraded.Status == metav1.ConditionTrue:
+		c.Failed = true
+		c.Message = fmt.Sprintf("SmartProxy %s is degraded: %s", p.Name, degraded.Message)
+	case ready != nil && ready.Status == metav1.ConditionTrue && ready.ObservedGeneration == p.Generation:
+		c.Ready = true
+	case ready != nil && ready.Message != "":
+		c.Message = fmt.Sprintf("SmartProxy %s: %s", p.Name, ready.Message)
+	default:
+		c.Message = fmt.Sprintf("SmartProxy %s: no status for generation %d yet", p.Name, p.Generation)
 	}
 }

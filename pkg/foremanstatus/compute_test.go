@@ -67,9 +67,9 @@ func TestExpectedComponents(t *testing.T) {
 			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": true}},
 			want: katelloAllInOne,
 		},
-		"rh_cloud needs Katello, so it adds Katello's components too": {
+		"rh_cloud needs Katello and Ansible, so it adds Katello's components and the Smart Proxy": {
 			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"rh_cloud": true}},
-			want: katelloAllInOne,
+			want: append(katelloAllInOne, Expected{Name: "smart-proxy", Kind: "SmartProxy"}),
 		},
 		"Pulp's replicas come from the spec, defaults where it has none": {
 			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": true}, Pulp: &v1alpha1.PulpSpec{Managed: &v1alpha1.ManagedPulp{
@@ -102,8 +102,21 @@ func TestExpectedComponents(t *testing.T) {
 				cluster("katello-events", "Deployment", 1), {Name: "pulp", Kind: "External"}, cluster("pulp-registration", "Job", 0),
 			},
 		},
-		"Katello turned off adds nothing": {
-			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": false, "remote_execution": true}},
+		"Katello turned off adds no hosts-queue worker": {
+			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": false, "webhooks": true}},
+			want: base,
+		},
+		"Remote execution adds its Smart Proxy": {
+			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"remote_execution": true}},
+			want: append(base, Expected{Name: "smart-proxy", Kind: "SmartProxy"}),
+		},
+		"Ansible needs remote execution, so it adds the Smart Proxy too": {
+			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"ansible": true}},
+			want: append(base, Expected{Name: "smart-proxy", Kind: "SmartProxy"}),
+		},
+		"An external Smart Proxy is not the Foreman's component": {
+			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"remote_execution": true},
+				SmartProxy: &v1alpha1.ForemanSmartProxy{External: true}},
 			want: base,
 		},
 	}
@@ -116,8 +129,8 @@ func TestExpectedComponents(t *testing.T) {
 	}
 }
 
-// katelloAllInOne is what the design's example CR asks for: Katello with
-// every service managed.
+// katelloAllInOne is Katello with every service managed: the design's
+// example CR asks for these and the Smart Proxy of remote execution.
 var katelloAllInOne = []Expected{
 	{Name: "postgresql", Kind: "StatefulSet", Replicas: 1},
 	{Name: "redis", Kind: "Deployment", Replicas: 1},
@@ -484,7 +497,7 @@ func TestCompute(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			got := Compute(Observation{Generation: 2, Spec: tt.spec, Status: tt.status, RunsReported: !tt.manualStatus,
+			got := Compute(Observation{Generation: 2, Expected: ExpectedComponents(tt.spec), Status: tt.status, RunsReported: !tt.manualStatus,
 				Children: tt.children})
 			if diff := cmp.Diff(tt.want, got.Verdict); diff != "" {
 				t.Errorf("verdict (-want +got):\n%s", diff)
@@ -516,5 +529,59 @@ func TestRunFailedBoundsTheEngineMessage(t *testing.T) {
 	}
 	if len(v.Message) > maxRunMessage+100 || !strings.HasSuffix(v.Message, "…") {
 		t.Errorf("message of %d bytes, want at most about %d ending in …", len(v.Message), maxRunMessage)
+	}
+}
+
+func TestObserveSmartProxy(t *testing.T) {
+	proxy := func(generation int64, conds ...v1alpha1.Condition) v1alpha1.SmartProxy {
+		p := v1alpha1.SmartProxy{ObjectMeta: meta("foreman-proxy", "smart-proxy")}
+		p.Generation = generation
+		p.Status.Conditions = conds
+		return p
+	}
+	cond := func(typ, status string, generation int64, msg string) v1alpha1.Condition {
+		return v1alpha1.Condition{Type: typ, Status: metav1.ConditionStatus(status), ObservedGeneration: generation, Message: msg}
+	}
+	tests := map[string]struct {
+		proxies []v1alpha1.SmartProxy
+		want    Observed
+	}{
+		"No SmartProxy yet": {
+			want: Observed{ComponentStatus: v1alpha1.ComponentStatus{Message: "SmartProxy not found"}},
+		},
+		"A SmartProxy Ready for its generation is ready": {
+			proxies: []v1alpha1.SmartProxy{proxy(2, cond("Ready", "True", 2, "All 2 components are ready"))},
+			want:    Observed{ComponentStatus: v1alpha1.ComponentStatus{Ready: true}},
+		},
+		"A SmartProxy Ready for an older generation is not, and says why": {
+			proxies: []v1alpha1.SmartProxy{proxy(3, cond("Ready", "True", 2, "All 2 components are ready"))},
+			want: Observed{ComponentStatus: v1alpha1.ComponentStatus{
+				Message: "SmartProxy foreman-proxy: All 2 components are ready"}},
+		},
+		"A SmartProxy on its way gives its own message": {
+			proxies: []v1alpha1.SmartProxy{proxy(1, cond("Ready", "False", 1, "registration: Job foreman-proxy-register-1 has not completed"))},
+			want: Observed{ComponentStatus: v1alpha1.ComponentStatus{
+				Message: "SmartProxy foreman-proxy: registration: Job foreman-proxy-register-1 has not completed"}},
+		},
+		"A degraded SmartProxy fails the component": {
+			proxies: []v1alpha1.SmartProxy{proxy(1, cond("Ready", "False", 1, "x"), cond("Degraded", "True", 1, "registration: Job r failed"))},
+			want: Observed{Failed: true, ComponentStatus: v1alpha1.ComponentStatus{
+				Message: "SmartProxy foreman-proxy is degraded: registration: Job r failed"}},
+		},
+		"A SmartProxy without a status waits for one": {
+			proxies: []v1alpha1.SmartProxy{proxy(1)},
+			want: Observed{ComponentStatus: v1alpha1.ComponentStatus{
+				Message: "SmartProxy foreman-proxy: no status for generation 1 yet"}},
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := Observe([]Expected{{Name: "smart-proxy", Kind: "SmartProxy"}}, Children{SmartProxies: tt.proxies}, nil)
+			want := tt.want
+			want.Name, want.Kind, want.Location = "smart-proxy", "SmartProxy", "cluster"
+			if diff := cmp.Diff([]Observed{want}, got); diff != "" {
+				t.Errorf("Observe (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

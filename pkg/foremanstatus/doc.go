@@ -2,14 +2,16 @@
 // stage beside the engine's (CR event → reconcile → extra vars → runner →
 // Ansible → events → status): it watches each Foreman's workloads and writes
 // whether Foreman is up, as the workloads change, without waiting for an
-// Ansible run.
+// Ansible run. It serves other kinds the same way, each described by a Kind
+// (the components its spec asks for, status keys of its own): the SmartProxy
+// kind's is in pkg/smartproxystatus.
 //
 // The engine's conditions say whether the last run worked (Running,
 // Successful, Failure); this package's say whether the workload is up
 // (Ready, Progressing, Degraded) and list the components. That split is
 // prometheus-operator's Reconciled beside Available. It runs one controller
-// per process, only where watches.yaml routes the Foreman kind, and only on
-// the leader.
+// per kind, only where watches.yaml routes that kind (so the Smart Proxy
+// package never needs the Foreman CRD), and only on the leader.
 //
 // # The label contract
 //
@@ -36,6 +38,12 @@
 //	pulp-content                 Deployment   Katello, pulp.mode managed           pulp.managed.content.replicas (1)
 //	pulp-worker                  Deployment   Katello, pulp.mode managed           pulp.managed.worker.replicas (2)
 //	pulp-registration            Job          Katello                              -
+//	smart-proxy                  SmartProxy   remote_execution on,                 -
+//	                                          smart_proxy.external off
+//
+// A child SmartProxy is ready once its own Ready condition is True for its
+// generation, and failed while its Degraded condition is True; it is
+// watched only where the cluster serves the SmartProxy kind.
 //
 // Katello is on when plugins names katello or rh_cloud (which needs it).
 // Names are free. When several objects of a kind carry the same component,
@@ -77,7 +85,8 @@
 // # Writing status
 //
 // The engine writes .status too, so the reporter changes only its own part:
-// the Ready, Progressing and Degraded conditions and the components key.
+// the Ready, Progressing and Degraded conditions, the components key and the
+// keys its Kind adds (a SmartProxy's registered).
 // Every other condition (the engine's, a role's custom ones) and every other
 // key (version, url, admin_secret, plugins, observedGeneration) is carried
 // over as found, in place. The status is compared first against the cached
@@ -90,6 +99,7 @@
 // form the engine's dependent watches use, so that both share one informer per
 // kind.
 //
-// Everything but reconciler.go is pure: ExpectedComponents, Observe, the chain
-// and Apply take what was read and return what to write, and are table-tested.
+// Everything but reconciler.go is pure: ExpectedComponents, Observe, the chain,
+// Apply and the Kinds take what was read and return what to write, and are
+// table-tested.
 package foremanstatus

@@ -85,9 +85,30 @@
 // Ansible's own rescued and failures counters. See pkg/events for how
 // failures are then chosen.
 //
+// # Starting a run: forked or executed
+//
+// With Options.ForkServer (the operator's default, --ansible-fork-server),
+// ansible-playbook is not executed: package forkserver forks it from a
+// Python process that has Ansible and the kubernetes client imported
+// already, one such server per distinct run environment (per roles
+// directory, in practice), started at the first run that needs it and again
+// if it dies. The inventory's ansible_python_interpreter is then the fork
+// server's shim, so every Python module of the run is forked the same way,
+// into the run's process group. A run forks exactly the argv, environment,
+// working directory and descriptors it would have been executed with; the
+// command artifact is the same. The runner executes ansible-playbook
+// instead when it is not a Python script, when the run's working
+// directory holds an ansible.cfg (the server imported Ansible's config
+// without it), and when the server cannot be started or reached (logged).
+//
+// BenchmarkEngine (make bench), same machine and role, executed then
+// forked: CPU per run 2.16 s then 1.05 s; twenty CRs converge in 26.4 s
+// then 15.4 s; a deleted Deployment is back in 2.11 s then 0.92 s.
+//
 // # Stopping a run
 //
-// ansible-playbook runs in its own process group. When Input.Timeout passes
+// ansible-playbook runs in its own process group, forked or executed, and
+// so do the modules it runs. When Input.Timeout passes
 // or ctx is done, the whole group gets SIGTERM, then SIGKILL after
 // Options.KillGrace unless the leader has exited and the group is empty, so
 // commands a task started (a shell's sleep, say) do not outlive the run. Run

@@ -119,7 +119,7 @@ func runAnsibleRunner(root, playbook string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if err := os.WriteFile(filepath.Join(root, "inventory", "hosts"), []byte(localhostInventory), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(root, "inventory", "hosts"), []byte(localhostInventory(playbookPython)), 0o600); err != nil {
 		return err
 	}
 	cmd := exec.Command(ansibleRunner, "run", root, "-p", playbook, "-j", "--ident", "run")

@@ -23,12 +23,20 @@ const (
 	rolePlaybook = "role.yml"
 )
 
-// localhostInventory is ansible-runner's inventory for operator runs.
-const localhostInventory = "localhost ansible_connection=local ansible_python_interpreter={{ansible_playbook_python}}\n"
+// localhostInventory is ansible-runner's inventory for operator runs, with
+// the Python interpreter for modules: {{ansible_playbook_python}} as
+// upstream, or the fork server's shim.
+func localhostInventory(python string) string {
+	return "localhost ansible_connection=local ansible_python_interpreter=" + python + "\n"
+}
+
+// playbookPython is upstream's interpreter for modules.
+const playbookPython = "{{ansible_playbook_python}}"
 
 // prepare writes the input side of dir for one run and returns the playbook
 // to run and the arguments from env/cmdline.
-func prepare(dir string, in Input, env []string) (string, []string, error) {
+// Modules run under python.
+func prepare(dir string, in Input, env []string, python string) (string, []string, error) {
 	for _, sub := range []string{envDir, projectDir} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			return "", nil, fmt.Errorf("create %s dir: %w", sub, err)
@@ -42,7 +50,7 @@ func prepare(dir string, in Input, env []string) (string, []string, error) {
 		return "", nil, err
 	}
 	inv, _ := lookupEnv(env, "ANSIBLE_INVENTORY")
-	if err := writeInventory(filepath.Join(dir, inventoryDir), inv); err != nil {
+	if err := writeInventory(filepath.Join(dir, inventoryDir), inv, python); err != nil {
 		return "", nil, err
 	}
 	if in.Playbook != "" {
@@ -93,7 +101,7 @@ func writeCmdline(path, cmdline string) ([]string, error) {
 
 // writeInventory recreates dir: a copy of the file or directory src when
 // ANSIBLE_INVENTORY names one, else the localhost inventory.
-func writeInventory(dir, src string) error {
+func writeInventory(dir, src, python string) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("clear inventory: %w", err)
 	}
@@ -101,7 +109,7 @@ func writeInventory(dir, src string) error {
 		return fmt.Errorf("create inventory dir: %w", err)
 	}
 	if src == "" {
-		if err := os.WriteFile(filepath.Join(dir, "hosts"), []byte(localhostInventory), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "hosts"), []byte(localhostInventory(python)), 0o600); err != nil {
 			return fmt.Errorf("write inventory: %w", err)
 		}
 		return nil

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -83,33 +82,34 @@ func (r *Runner) execute(ctx context.Context, in Input, runDir string, argv, env
 	}
 	defer pr.Close()
 
-	cmd := exec.Command(r.opts.AnsiblePlaybook, argv...)
-	cmd.Dir = filepath.Join(in.Dir, projectDir)
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = files[1], files[2]
-	cmd.ExtraFiles = []*os.File{pw} // descriptor eventsFD in the child
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		pw.Close()
+		res.err = fmt.Errorf("open %s: %w", os.DevNull, err)
+		return res
+	}
+	defer devNull.Close()
 	if err := ctx.Err(); err != nil {
 		pw.Close()
 		res.status, res.err = statusOf(err), fmt.Errorf("run not started: %w", err)
 		return res
 	}
 	start := time.Now()
-	err = cmd.Start()
+	proc, err := r.start(launch{argv: argv, env: env, runEnv: envKeys(in.Env), dir: filepath.Join(in.Dir, projectDir),
+		files: []*os.File{devNull, files[1], files[2], pw}})
 	pw.Close() // the child has its copy; EOF comes when it and its forks exit
 	if err != nil {
-		res.err = fmt.Errorf("start %s: %w", r.opts.AnsiblePlaybook, err)
+		res.err = err
 		return res
 	}
 
 	read := make(chan readResult, 1)
 	go func() { read <- readEvents(pr, files[0], in.OnEvent, r.opts.Log) }()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exitCode := make(chan int, 1)
+	go func() { exitCode <- proc.wait() }()
 
-	stopped := r.wait(ctx, in.Timeout, cmd.Process.Pid, exited)
+	stopped := r.wait(ctx, in.Timeout, proc.pid(), exitCode, &res.exitCode)
 	res.elapsed = time.Since(start)
-	res.exitCode = cmd.ProcessState.ExitCode()
 	if err := pr.SetReadDeadline(time.Now().Add(drainAfterExit)); err != nil {
 		r.opts.Log.Error(err, "Cannot bound the events pipe drain")
 	}
@@ -134,8 +134,9 @@ func (r *Runner) execute(ctx context.Context, in Input, runDir string, argv, env
 }
 
 // wait waits for the run to exit, or stops it when ctx is done or timeout
-// passes. It returns why the run was stopped, or nil if it ended by itself.
-func (r *Runner) wait(ctx context.Context, timeout time.Duration, pgid int, exited <-chan error) error {
+// passes. It stores the exit code in code and returns why the run was
+// stopped, or nil if it ended by itself.
+func (r *Runner) wait(ctx context.Context, timeout time.Duration, pgid int, exited <-chan int, code *int) error {
 	var expired <-chan time.Time
 	if timeout > 0 {
 		t := time.NewTimer(timeout)
@@ -144,46 +145,47 @@ func (r *Runner) wait(ctx context.Context, timeout time.Duration, pgid int, exit
 	}
 	var why error
 	select {
-	case <-exited:
+	case *code = <-exited:
 		return nil
 	case <-ctx.Done():
 		why = ctx.Err()
 	case <-expired:
 		why = context.DeadlineExceeded
 	}
-	r.stop(pgid, exited)
+	*code = r.stop(pgid, exited)
 	return why
 }
 
 // stop ends the process group pgid: SIGTERM, then SIGKILL once KillGrace
 // has passed unless the leader has exited and the group is empty by then.
 // The kernel does not reuse a process group ID while any member lives, so
-// the signals cannot reach an unrelated group.
-func (r *Runner) stop(pgid int, exited <-chan error) {
+// the signals cannot reach an unrelated group. It returns the leader's exit
+// code.
+func (r *Runner) stop(pgid int, exited <-chan int) int {
 	signalGroup(pgid, syscall.SIGTERM, r.opts.Log)
 	grace := time.NewTimer(r.opts.KillGrace)
 	defer grace.Stop()
 	poll := time.NewTicker(groupPoll)
 	defer poll.Stop()
-	leaderDone := false
+	leaderDone, code := false, -1
 	for {
 		select {
-		case <-exited:
+		case code = <-exited:
 			leaderDone = true
 			exited = nil
 			if groupGone(pgid) {
-				return
+				return code
 			}
 		case <-poll.C:
 			if leaderDone && groupGone(pgid) {
-				return
+				return code
 			}
 		case <-grace.C:
 			signalGroup(pgid, syscall.SIGKILL, r.opts.Log)
 			if !leaderDone {
-				<-exited
+				code = <-exited
 			}
-			return
+			return code
 		}
 	}
 }
@@ -322,4 +324,13 @@ func tailString(s string, n int) string {
 		}
 	}
 	return "..." + s
+}
+
+// envKeys returns the names in a KEY=value list.
+func envKeys(env []string) []string {
+	keys := make([]string, len(env))
+	for i, kv := range env {
+		keys[i], _, _ = strings.Cut(kv, "=")
+	}
+	return keys
 }

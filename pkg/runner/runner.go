@@ -16,6 +16,7 @@ import (
 
 	"github.com/theforeman/foreman-operator/pkg/artifacts"
 	"github.com/theforeman/foreman-operator/pkg/events"
+	"github.com/theforeman/foreman-operator/pkg/forkserver"
 )
 
 // Defaults of Options.
@@ -38,7 +39,13 @@ type Options struct {
 	// KillGrace is how long a stopped run gets between SIGTERM and
 	// SIGKILL; default DefaultKillGrace.
 	KillGrace time.Duration
-	Log       logr.Logger
+	// ForkServer forks runs, and the Python modules they execute, from a
+	// process that has Ansible and the kubernetes client imported already,
+	// instead of executing them (package forkserver). It needs an
+	// AnsiblePlaybook that is a Python script; with any other, runs are
+	// executed.
+	ForkServer bool
+	Log        logr.Logger
 }
 
 // Input is one run: what to run, for which CR directory, and how.
@@ -140,6 +147,10 @@ type Runner struct {
 	pluginDir string
 	store     *artifacts.Store
 	locks     dirLocks
+	// forks and python, the modules' interpreter, are set with
+	// Options.ForkServer; python is the shim then.
+	forks  *forkServers
+	python string
 }
 
 // New installs the callback plugin in a private temporary directory and
@@ -159,16 +170,35 @@ func New(opts Options) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Runner{
+	r := &Runner{
 		opts:      opts,
 		pluginDir: dir,
 		store:     artifacts.NewStore(opts.ArtifactsCap),
 		locks:     dirLocks{m: map[string]*dirLock{}},
-	}, nil
+		python:    playbookPython,
+	}
+	if !opts.ForkServer {
+		return r, nil
+	}
+	python, ok := forkserver.PythonOf(opts.AnsiblePlaybook, os.Getenv("PATH"))
+	if !ok {
+		opts.Log.Info("No fork server: ansible-playbook is not a Python script; runs execute it", "ansiblePlaybook", opts.AnsiblePlaybook)
+		return r, nil
+	}
+	shim, err := forkserver.Install(dir, python)
+	if err != nil {
+		return nil, errors.Join(err, os.RemoveAll(dir))
+	}
+	r.forks, r.python = newForkServers(python, dir, opts.Log), shim
+	return r, nil
 }
 
-// Close removes the callback plugin. Runs must have ended.
+// Close stops the fork servers and removes the callback plugin. Runs must
+// have ended.
 func (r *Runner) Close() error {
+	if r.forks != nil {
+		r.forks.close()
+	}
 	if err := os.RemoveAll(r.pluginDir); err != nil {
 		return fmt.Errorf("remove callback plugin: %w", err)
 	}
@@ -225,10 +255,11 @@ func (r *Runner) Run(ctx context.Context, in Input) (events.Summary, error) {
 	defer r.locks.unlock(in.Dir)
 
 	env := r.environ(in)
-	playbook, cmdArgs, err := prepare(in.Dir, in, env)
+	playbook, cmdArgs, err := prepare(in.Dir, in, env, r.python)
 	if err != nil {
 		return events.Summary{}, fmt.Errorf("prepare %s: %w", in.Dir, err)
 	}
+	r.relieve(in.Dir)
 	runDir, err := r.store.Begin(in.Dir, in.Ident)
 	if err != nil {
 		return events.Summary{}, fmt.Errorf("run %s: %w", in.Ident, err)
@@ -257,6 +288,24 @@ func (r *Runner) Run(ctx context.Context, in Input) (events.Summary, error) {
 		log.Error(err, "Cannot prune run artifacts")
 	}
 	return res.summary, res.err
+}
+
+// relieve prunes old runs when the artifacts volume is nearly full, and logs
+// the pressure. A run goes ahead either way.
+func (r *Runner) relieve(dir string) {
+	p, err := r.store.Relieve(dir)
+	if err != nil {
+		r.opts.Log.Error(err, "Cannot check or relieve the artifacts volume", "dir", dir)
+	}
+	if p == nil {
+		return
+	}
+	msg := "The artifacts volume is nearly full; pruned old runs"
+	if p.After.Low() {
+		msg = "The artifacts volume is nearly full; pruning old runs did not free enough"
+	}
+	r.opts.Log.Info(msg, "freeBytes", p.Before.Free, "volumeBytes", p.Before.Total,
+		"freeBytesAfter", p.After.Free, "removed", len(p.Removed))
 }
 
 // check validates in and returns the verbosity flag, if any.

@@ -19,9 +19,27 @@ import (
 	"github.com/theforeman/foreman-operator/pkg/events"
 )
 
-// These tests run the real /usr/bin/ansible-playbook.
+// These tests run the real /usr/bin/ansible-playbook, forked from the fork
+// server as the operator does by default; eachMode runs a test both ways.
 
+// eachMode runs f with runs forked from the fork server, then executed.
+func eachMode(t *testing.T, f func(t *testing.T, opts Options)) {
+	for _, fork := range []bool{true, false} {
+		t.Run(map[bool]string{true: "forked", false: "executed"}[fork], func(t *testing.T) {
+			f(t, Options{ForkServer: fork})
+		})
+	}
+}
+
+// newRunner returns a Runner with opts and the fork server on.
 func newRunner(t *testing.T, opts Options) *Runner {
+	t.Helper()
+	opts.ForkServer = true
+	return newRunnerAs(t, opts)
+}
+
+// newRunnerAs returns a Runner with opts as they are.
+func newRunnerAs(t *testing.T, opts Options) *Runner {
 	t.Helper()
 	if _, err := os.Stat(DefaultAnsiblePlaybook); err != nil && opts.AnsiblePlaybook == "" {
 		t.Fatalf("these tests need ansible-playbook: %v", err)
@@ -72,70 +90,73 @@ func readArtifact(t *testing.T, dir, ident, name string) string {
 
 func TestRunSucceeds(t *testing.T) {
 	t.Parallel()
-	r := newRunner(t, Options{})
-	dir := crDir(t, "success")
-	var seen []string
-	sum, err := r.Run(context.Background(), Input{
-		Ident: "one", Dir: dir, Playbook: fixture(t, "success"),
-		OnEvent: func(ev events.Event) { seen = append(seen, ev.Event) },
-	})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	if diff := cmp.Diff(&events.Stats{Ok: 3, Changed: 1, Skipped: 1}, sum.Stats); diff != "" {
-		t.Errorf("stats (-want +got):\n%s", diff)
-	}
-	if len(sum.Failures) != 0 {
-		t.Errorf("failures: %+v", sum.Failures)
-	}
-	wantStatus := map[string]any{
-		"phase": "Ready", "replicas": float64(2),
-		"conditions": []any{map[string]any{"type": "DatabaseReady", "status": "True", "reason": "Migrated"}},
-	}
-	if diff := cmp.Diff(wantStatus, sum.CustomStatus); diff != "" {
-		t.Errorf("custom status (-want +got):\n%s", diff)
-	}
-	if sum.RequeueAfter != 90*time.Second {
-		t.Errorf("requeue after = %s, want 1m30s", sum.RequeueAfter)
-	}
-	if sum.Completion.IsZero() {
-		t.Error("completion is zero")
-	}
-	if len(seen) == 0 || seen[0] != events.PlaybookOnStart || seen[len(seen)-1] != events.PlaybookOnStats {
-		t.Errorf("OnEvent saw %v, want playbook_on_start first and playbook_on_stats last", seen)
-	}
+	eachMode(t, func(t *testing.T, opts Options) {
+		t.Parallel()
+		r := newRunnerAs(t, opts)
+		dir := crDir(t, "success")
+		var seen []string
+		sum, err := r.Run(context.Background(), Input{
+			Ident: "one", Dir: dir, Playbook: fixture(t, "success"),
+			OnEvent: func(ev events.Event) { seen = append(seen, ev.Event) },
+		})
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if diff := cmp.Diff(&events.Stats{Ok: 3, Changed: 1, Skipped: 1}, sum.Stats); diff != "" {
+			t.Errorf("stats (-want +got):\n%s", diff)
+		}
+		if len(sum.Failures) != 0 {
+			t.Errorf("failures: %+v", sum.Failures)
+		}
+		wantStatus := map[string]any{
+			"phase": "Ready", "replicas": float64(2),
+			"conditions": []any{map[string]any{"type": "DatabaseReady", "status": "True", "reason": "Migrated"}},
+		}
+		if diff := cmp.Diff(wantStatus, sum.CustomStatus); diff != "" {
+			t.Errorf("custom status (-want +got):\n%s", diff)
+		}
+		if sum.RequeueAfter != 90*time.Second {
+			t.Errorf("requeue after = %s, want 1m30s", sum.RequeueAfter)
+		}
+		if sum.Completion.IsZero() {
+			t.Error("completion is zero")
+		}
+		if len(seen) == 0 || seen[0] != events.PlaybookOnStart || seen[len(seen)-1] != events.PlaybookOnStats {
+			t.Errorf("OnEvent saw %v, want playbook_on_start first and playbook_on_stats last", seen)
+		}
 
-	lines := strings.Split(strings.TrimSpace(readArtifact(t, dir, "one", "events.jsonl")), "\n")
-	if len(lines) != len(seen) {
-		t.Errorf("events.jsonl has %d lines, OnEvent saw %d events", len(lines), len(seen))
-	}
-	for i, line := range lines {
-		var ev events.Event
-		if err := json.Unmarshal([]byte(line), &ev); err != nil {
-			t.Fatalf("events.jsonl line %d: %v", i+1, err)
+		lines := strings.Split(strings.TrimSpace(readArtifact(t, dir, "one", "events.jsonl")), "\n")
+		if len(lines) != len(seen) {
+			t.Errorf("events.jsonl has %d lines, OnEvent saw %d events", len(lines), len(seen))
 		}
-		if ev.Counter != i+1 {
-			t.Errorf("events.jsonl line %d has counter %d", i+1, ev.Counter)
+		for i, line := range lines {
+			var ev events.Event
+			if err := json.Unmarshal([]byte(line), &ev); err != nil {
+				t.Fatalf("events.jsonl line %d: %v", i+1, err)
+			}
+			if ev.Counter != i+1 {
+				t.Errorf("events.jsonl line %d has counter %d", i+1, ev.Counter)
+			}
 		}
-	}
-	if out := readArtifact(t, dir, "one", "stdout"); !strings.Contains(out, "PLAY RECAP") {
-		t.Errorf("stdout artifact lacks the recap:\n%s", out)
-	}
-	for name, want := range map[string]string{"rc": "0\n", "status": "successful\n"} {
-		if got := readArtifact(t, dir, "one", name); got != want {
-			t.Errorf("%s artifact = %q, want %q", name, got, want)
+		if out := readArtifact(t, dir, "one", "stdout"); !strings.Contains(out, "PLAY RECAP") {
+			t.Errorf("stdout artifact lacks the recap:\n%s", out)
 		}
-	}
-	if link, err := os.Readlink(filepath.Join(dir, "artifacts", "latest")); err != nil || link != "one" {
-		t.Errorf("latest -> %q (%v), want one", link, err)
-	}
-	info, err := os.Stat(filepath.Join(dir, "env", "extravars"))
-	if err != nil || info.Mode().Perm() != 0o600 {
-		t.Errorf("env/extravars: %v, mode %v, want 0600", err, info.Mode().Perm())
-	}
-	if inv := readFile(t, filepath.Join(dir, "inventory", "hosts")); inv != localhostInventory {
-		t.Errorf("inventory = %q", inv)
-	}
+		for name, want := range map[string]string{"rc": "0\n", "status": "successful\n"} {
+			if got := readArtifact(t, dir, "one", name); got != want {
+				t.Errorf("%s artifact = %q, want %q", name, got, want)
+			}
+		}
+		if link, err := os.Readlink(filepath.Join(dir, "artifacts", "latest")); err != nil || link != "one" {
+			t.Errorf("latest -> %q (%v), want one", link, err)
+		}
+		info, err := os.Stat(filepath.Join(dir, "env", "extravars"))
+		if err != nil || info.Mode().Perm() != 0o600 {
+			t.Errorf("env/extravars: %v, mode %v, want 0600", err, info.Mode().Perm())
+		}
+		if inv := readFile(t, filepath.Join(dir, "inventory", "hosts")); inv != localhostInventory(r.python) {
+			t.Errorf("inventory = %q", inv)
+		}
+	})
 }
 
 func readFile(t *testing.T, path string) string {
@@ -149,35 +170,38 @@ func readFile(t *testing.T, path string) string {
 
 func TestRunReportsAFailingTask(t *testing.T) {
 	t.Parallel()
-	r := newRunner(t, Options{})
-	dir := crDir(t, "failing")
-	sum, err := r.Run(context.Background(), Input{Ident: "one", Dir: dir, Playbook: fixture(t, "failing")})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	if len(sum.Failures) != 1 {
-		t.Fatalf("failures = %+v, want one", sum.Failures)
-	}
-	f := sum.Failures[0]
-	want := events.Failure{
-		Task: "Fail with a message", TaskPath: fixture(t, "failing") + ":8",
-		Action: "ansible.builtin.fail", Host: "localhost", Message: "database is not reachable",
-	}
-	if diff := cmp.Diff(want, f, cmpIgnoreStdout); diff != "" {
-		t.Errorf("failure (-want +got):\n%s", diff)
-	}
-	if !strings.Contains(f.Stdout, "fatal: [localhost]: FAILED!") || !strings.Contains(f.Stdout, "database is not reachable") {
-		t.Errorf("failure stdout = %q", f.Stdout)
-	}
-	if sum.Stats == nil || sum.Stats.Failures != 1 {
-		t.Errorf("stats = %+v, want one failure", sum.Stats)
-	}
-	if got := readArtifact(t, dir, "one", "status"); got != "failed\n" {
-		t.Errorf("status = %q, want failed", got)
-	}
-	if got := readArtifact(t, dir, "one", "rc"); got != "2\n" {
-		t.Errorf("rc = %q, want 2", got)
-	}
+	eachMode(t, func(t *testing.T, opts Options) {
+		t.Parallel()
+		r := newRunnerAs(t, opts)
+		dir := crDir(t, "failing")
+		sum, err := r.Run(context.Background(), Input{Ident: "one", Dir: dir, Playbook: fixture(t, "failing")})
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if len(sum.Failures) != 1 {
+			t.Fatalf("failures = %+v, want one", sum.Failures)
+		}
+		f := sum.Failures[0]
+		want := events.Failure{
+			Task: "Fail with a message", TaskPath: fixture(t, "failing") + ":8",
+			Action: "ansible.builtin.fail", Host: "localhost", Message: "database is not reachable",
+		}
+		if diff := cmp.Diff(want, f, cmpIgnoreStdout); diff != "" {
+			t.Errorf("failure (-want +got):\n%s", diff)
+		}
+		if !strings.Contains(f.Stdout, "fatal: [localhost]: FAILED!") || !strings.Contains(f.Stdout, "database is not reachable") {
+			t.Errorf("failure stdout = %q", f.Stdout)
+		}
+		if sum.Stats == nil || sum.Stats.Failures != 1 {
+			t.Errorf("stats = %+v, want one failure", sum.Stats)
+		}
+		if got := readArtifact(t, dir, "one", "status"); got != "failed\n" {
+			t.Errorf("status = %q, want failed", got)
+		}
+		if got := readArtifact(t, dir, "one", "rc"); got != "2\n" {
+			t.Errorf("rc = %q, want 2", got)
+		}
+	})
 }
 
 var cmpIgnoreStdout = cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Stdout" }, cmp.Ignore())
@@ -386,64 +410,71 @@ func groupMembers(t *testing.T, pgid int) []string {
 
 func TestRunTimeoutKillsTheProcessGroup(t *testing.T) {
 	t.Parallel()
-	r := newRunner(t, Options{KillGrace: 500 * time.Millisecond})
-	dir := crDir(t, "timeout")
-	s := &sleepRun{pgidFile: filepath.Join(t.TempDir(), "pgid")}
-	sum, err := r.Run(context.Background(), Input{
-		Ident: "one", Dir: dir, Playbook: abs(t, "testdata/sleep.yml"), Timeout: 20 * time.Second,
-		ExtraVars: map[string]any{"pgid_file": s.pgidFile, "ignore_term": true},
-		OnEvent:   s.onEvent,
-	})
-	pgid := s.pgid(t)
-	assertGroupGone(t, pgid)
+	eachMode(t, func(t *testing.T, opts Options) {
+		t.Parallel()
+		opts.KillGrace = 500 * time.Millisecond
+		r := newRunnerAs(t, opts)
+		dir := crDir(t, "timeout")
+		s := &sleepRun{pgidFile: filepath.Join(t.TempDir(), "pgid")}
+		sum, err := r.Run(context.Background(), Input{
+			Ident: "one", Dir: dir, Playbook: abs(t, "testdata/sleep.yml"), Timeout: 20 * time.Second,
+			ExtraVars: map[string]any{"pgid_file": s.pgidFile, "ignore_term": true},
+			OnEvent:   s.onEvent,
+		})
+		pgid := s.pgid(t)
+		assertGroupGone(t, pgid)
 
-	var te *TimeoutError
-	if !errors.As(err, &te) {
-		t.Fatalf("err = %v, want a *TimeoutError", err)
-	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("err = %v, want it to wrap context.DeadlineExceeded", err)
-	}
-	if te.Task != "Sleep in a shell" || te.TaskPath != abs(t, "testdata/sleep.yml")+":8" {
-		t.Errorf("timeout names task %q (%s)", te.Task, te.TaskPath)
-	}
-	if sum.Stats != nil {
-		t.Errorf("stats = %+v, want nil for a killed run", sum.Stats)
-	}
-	if got := readArtifact(t, dir, "one", "status"); got != "timeout\n" {
-		t.Errorf("status = %q, want timeout", got)
-	}
+		var te *TimeoutError
+		if !errors.As(err, &te) {
+			t.Fatalf("err = %v, want a *TimeoutError", err)
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v, want it to wrap context.DeadlineExceeded", err)
+		}
+		if te.Task != "Sleep in a shell" || te.TaskPath != abs(t, "testdata/sleep.yml")+":8" {
+			t.Errorf("timeout names task %q (%s)", te.Task, te.TaskPath)
+		}
+		if sum.Stats != nil {
+			t.Errorf("stats = %+v, want nil for a killed run", sum.Stats)
+		}
+		if got := readArtifact(t, dir, "one", "status"); got != "timeout\n" {
+			t.Errorf("status = %q, want timeout", got)
+		}
+	})
 }
 
 func TestRunCancellationKillsTheProcessGroup(t *testing.T) {
 	t.Parallel()
-	r := newRunner(t, Options{})
-	dir := crDir(t, "cancel")
-	s := &sleepRun{pgidFile: filepath.Join(t.TempDir(), "pgid")}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		// Cancel once the shell runs, so that there is a group to kill.
-		for ctx.Err() == nil {
-			if _, err := os.Stat(s.pgidFile); err == nil {
-				cancel()
-				return
+	eachMode(t, func(t *testing.T, opts Options) {
+		t.Parallel()
+		r := newRunnerAs(t, opts)
+		dir := crDir(t, "cancel")
+		s := &sleepRun{pgidFile: filepath.Join(t.TempDir(), "pgid")}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			// Cancel once the shell runs, so that there is a group to kill.
+			for ctx.Err() == nil {
+				if _, err := os.Stat(s.pgidFile); err == nil {
+					cancel()
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
-			time.Sleep(20 * time.Millisecond)
+		}()
+		_, err := r.Run(ctx, Input{
+			Ident: "one", Dir: dir, Playbook: abs(t, "testdata/sleep.yml"),
+			ExtraVars: map[string]any{"pgid_file": s.pgidFile}, OnEvent: s.onEvent,
+		})
+		assertGroupGone(t, s.pgid(t))
+		var te *TimeoutError
+		if !errors.As(err, &te) || !errors.Is(err, context.Canceled) || te.Task != "Sleep in a shell" {
+			t.Fatalf("err = %v, want a *TimeoutError for Sleep in a shell wrapping context.Canceled", err)
 		}
-	}()
-	_, err := r.Run(ctx, Input{
-		Ident: "one", Dir: dir, Playbook: abs(t, "testdata/sleep.yml"),
-		ExtraVars: map[string]any{"pgid_file": s.pgidFile}, OnEvent: s.onEvent,
+		if got := readArtifact(t, dir, "one", "status"); got != "canceled\n" {
+			t.Errorf("status = %q, want canceled", got)
+		}
 	})
-	assertGroupGone(t, s.pgid(t))
-	var te *TimeoutError
-	if !errors.As(err, &te) || !errors.Is(err, context.Canceled) || te.Task != "Sleep in a shell" {
-		t.Fatalf("err = %v, want a *TimeoutError for Sleep in a shell wrapping context.Canceled", err)
-	}
-	if got := readArtifact(t, dir, "one", "status"); got != "canceled\n" {
-		t.Errorf("status = %q, want canceled", got)
-	}
 }
 
 func TestRunWaitsForTheRunInItsDir(t *testing.T) {

@@ -285,9 +285,14 @@ func machineCPU() (busy, all time.Duration, err error) {
 // more than reading its stat.
 const pssEvery = 10
 
+// pssNearPeak: a sample whose summed RSS is at least this share of the peak
+// so far also reads PSS, so the PSS peak is not missed between reads.
+const pssNearPeak = 0.8
+
 // sampler looks at a process tree every interval and keeps the peak of its
 // summed resident set since the last reset, with the usage at that peak,
-// and the peak of its summed PSS, read every pssEvery samples.
+// and the peak of its summed PSS, read every pssEvery samples and whenever
+// the resident set is within pssNearPeak of its peak.
 type sampler struct {
 	root int
 	stop chan struct{}
@@ -322,6 +327,9 @@ func (s *sampler) sample() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, err := treeUsage(s.root, s.n%pssEvery == 0)
+	if err == nil && u.pss == 0 && float64(u.rss) >= pssNearPeak*float64(s.peak.rss) {
+		u, err = treeUsage(s.root, true)
+	}
 	s.n++
 	if err != nil {
 		s.err = errors.Join(s.err, err)

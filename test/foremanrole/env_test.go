@@ -96,9 +96,15 @@ func startOperator(t *testing.T) *env {
 		"pod-security.kubernetes.io/enforce-version": "latest",
 	})
 	e := &env{t: t, c: c, ns: ns, runnerDir: t.TempDir()}
-	args, environ := operatorArgs(repoRoot(t), ns, e.runnerDir)
-	e.op = testoperator.Start(t, args, environ...)
+	e.start()
 	return e
+}
+
+// start runs an operator process on the namespace: the first, or the next
+// one after a test killed the last.
+func (e *env) start() {
+	args, environ := operatorArgs(repoRoot(e.t), e.ns, e.runnerDir)
+	e.op = testoperator.Start(e.t, args, environ...)
 }
 
 func (e *env) create(obj client.Object) {
@@ -116,6 +122,15 @@ func (e *env) foreman(name string) *appv1alpha1.Foreman {
 		e.t.Fatalf("Get Foreman %s: %v", name, err)
 	}
 	return f
+}
+
+func (e *env) smartProxy(name string) *appv1alpha1.SmartProxy {
+	e.t.Helper()
+	sp := &appv1alpha1.SmartProxy{}
+	if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: e.ns, Name: name}, sp); err != nil {
+		e.t.Fatalf("Get SmartProxy %s: %v", name, err)
+	}
+	return sp
 }
 
 // update changes the Foreman's spec (or metadata) with mutate, retrying on
@@ -136,9 +151,13 @@ func (e *env) update(name string, mutate func(*appv1alpha1.Foreman)) {
 }
 
 func condition(f *appv1alpha1.Foreman, typ string) *appv1alpha1.Condition {
-	for i := range f.Status.Conditions {
-		if f.Status.Conditions[i].Type == typ {
-			return &f.Status.Conditions[i]
+	return findCondition(f.Status.Conditions, typ)
+}
+
+func findCondition(cs []appv1alpha1.Condition, typ string) *appv1alpha1.Condition {
+	for i := range cs {
+		if cs[i].Type == typ {
+			return &cs[i]
 		}
 	}
 	return nil

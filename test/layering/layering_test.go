@@ -56,6 +56,15 @@ var rules = map[string]rule{
 		}
 		return ""
 	},
+	"pkg/forkserver": func(_, path string) string {
+		switch {
+		case !stdlib(path):
+			return "the fork server is the runner's process starter: the standard library only"
+		case path == "net/http":
+			return "the fork server speaks only its own Unix socket protocol"
+		}
+		return ""
+	},
 	"pkg/proxy": func(file, path string) string {
 		switch {
 		case strings.HasPrefix(path, module):
@@ -74,7 +83,18 @@ var rules = map[string]rule{
 		}
 		return ""
 	},
+	"pkg/smartproxystatus": func(_, path string) string {
+		switch {
+		case strings.HasPrefix(path, module) && !allowedBySmartProxyStatus[strings.TrimPrefix(path, module)]:
+			return "the SmartProxy kind's status knowledge uses only the API types and the reporter"
+		case talksToAPI(path) || path == "k8s.io/apimachinery/pkg/runtime":
+			return "what the reporter knows of a kind is pure: the reporter talks to the API server"
+		}
+		return ""
+	},
 }
+
+var allowedBySmartProxyStatus = map[string]bool{"pkg/apis/app/v1alpha1": true, "pkg/foremanstatus": true}
 
 var allowedByReporter = map[string]bool{"pkg/apis/app/v1alpha1": true, "pkg/status": true, "pkg/watches": true}
 

@@ -113,6 +113,13 @@ type ForemanSpec struct {
 	// +optional
 	Ingress IngressSpec `json:"ingress,omitempty"`
 
+	// SmartProxy is the Smart Proxy of remote execution. A Foreman with
+	// remote_execution gets one as a SmartProxy child, <instance>-proxy,
+	// with remote_execution_ssh (and ansible with the ansible plugin), unless
+	// smart_proxy.external says the proxy runs elsewhere.
+	// +optional
+	SmartProxy *ForemanSmartProxy `json:"smart_proxy,omitempty"`
+
 	// Paused stops reconciling without deleting anything.
 	// +optional
 	Paused bool `json:"paused,omitempty"`
@@ -300,6 +307,25 @@ type IngressSpec struct {
 	TLSSecret *SecretRef `json:"tls_secret,omitempty"`
 }
 
+// ForemanSmartProxy configures the Smart Proxy a Foreman with
+// remote_execution gets.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.external) || !self.external || !has(self.features)",fieldPath=".features",message="smart_proxy.features configure the SmartProxy the operator makes; with smart_proxy.external true it makes none"
+type ForemanSmartProxy struct {
+	// External says the proxy runs elsewhere (a SmartProxy CR of its own,
+	// another cluster, a host): the operator makes none, and deletes the
+	// one it made.
+	// +optional
+	External bool `json:"external,omitempty"`
+	// Features the child proxy serves beside remote_execution_ssh (and
+	// ansible with the ansible plugin).
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:Enum=ansible;dynflow;registration;remote_execution_ssh;templates
+	// +listType=set
+	// +optional
+	Features []string `json:"features,omitempty"`
+}
+
 // ForemanStatus is what the operator observed. Go writes it: the engine
 // its run conditions (Running, Successful, Failure), the status reporter
 // Ready, Progressing, Degraded and the components.
@@ -340,6 +366,9 @@ type ForemanStatus struct {
 	// +listMapKey=name
 	// +optional
 	ExternalChecks []ExternalCheck `json:"external_checks,omitempty"`
+	// SmartProxy is the SmartProxy child the operator made, if any.
+	// +optional
+	SmartProxy string `json:"smart_proxy,omitempty"`
 }
 
 // ComponentStatus is one component's state.
