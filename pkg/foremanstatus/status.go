@@ -10,8 +10,9 @@ import (
 
 // The status keys the reporter reads and writes.
 const (
-	keyConditions = "conditions"
-	keyComponents = "components"
+	keyConditions     = "conditions"
+	keyComponents     = "components"
+	keyExternalChecks = "external_checks"
 )
 
 // reporterTypes are the condition types the reporter owns, in the order it
@@ -42,7 +43,7 @@ type Report struct {
 
 // Compute judges an observation with the readiness chain.
 func Compute(o Observation) Report {
-	components := Observe(o.Expected, o.Children)
+	components := Observe(o.Expected, o.Children, ExternalChecks(o.Status))
 	verdict := NewReadinessChain().Evaluate(Input{
 		Generation: o.Generation, Conditions: Conditions(o.Status),
 		RunsReported: o.RunsReported, Components: components,
@@ -132,6 +133,9 @@ func componentsValue(cs []Observed) []any {
 		if c.Location != "" {
 			m["location"] = c.Location
 		}
+		if c.Endpoint != "" {
+			m["endpoint"] = c.Endpoint
+		}
 		if c.Replicas != 0 {
 			m["replicas"] = int64(c.Replicas)
 		}
@@ -142,6 +146,27 @@ func componentsValue(cs []Observed) []any {
 			m["message"] = c.Message
 		}
 		out = append(out, m)
+	}
+	return out
+}
+
+// ExternalChecks reads the role's checks of the services outside the
+// cluster (status key external_checks) leniently, by component name:
+// entries without a name are skipped.
+func ExternalChecks(status map[string]any) map[string]v1alpha1.ExternalCheck {
+	list, _ := status[keyExternalChecks].([]any)
+	out := make(map[string]v1alpha1.ExternalCheck, len(list))
+	for _, entry := range list {
+		m, _ := entry.(map[string]any)
+		name, _ := m["name"].(string)
+		if name == "" {
+			continue
+		}
+		c := v1alpha1.ExternalCheck{Name: name}
+		c.Endpoint, _ = m["endpoint"].(string)
+		c.Result, _ = m["result"].(string)
+		c.Message, _ = m["message"].(string)
+		out[name] = c
 	}
 	return out
 }

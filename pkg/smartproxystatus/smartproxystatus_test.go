@@ -77,7 +77,7 @@ func TestRegistered(t *testing.T) {
 	expected := ExpectedComponents(v1alpha1.SmartProxySpec{ComponentSpec: v1alpha1.ComponentSpec{Replicas: ptr.To[int32](0)}})
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			observed := foremanstatus.Observe(expected, foremanstatus.Children{Jobs: tt.jobs})
+			observed := foremanstatus.Observe(expected, foremanstatus.Children{Jobs: tt.jobs}, nil)
 			if got := Keys(observed)[KeyRegistered]; got != tt.want {
 				t.Errorf("registered %v, want %v (components %+v)", got, tt.want, observed)
 			}

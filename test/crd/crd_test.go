@@ -142,7 +142,7 @@ func TestKubectlAppliesTheCRDAndTheSamples(t *testing.T) {
 		names = append(names, f.Name)
 	}
 	slices.Sort(names)
-	if diff := cmp.Diff([]string{"foreman-external-db", "foreman-tls", "myforeman"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"foreman-external-db", "foreman-tls", "foreman-transitional", "myforeman"}, names); diff != "" {
 		t.Errorf("Foremen in namespace foreman after applying the samples (-want +got):\n%s", diff)
 	}
 	if err := c.Get(ctx, client.ObjectKey{Namespace: "foreman-proxy", Name: "proxy"}, &appv1alpha1.SmartProxy{}); err != nil {

@@ -51,6 +51,32 @@ type env struct {
 	op        *testoperator.Process
 }
 
+// operatorArgs are the operator's command line and environment for the
+// namespace ns, with its runs' artifacts in runnerDir.
+func operatorArgs(root, ns, runnerDir string) ([]string, []string) {
+	return []string{
+			"--watches-file", filepath.Join(root, "watches.yaml"),
+			"--kubeconfig", os.Getenv(testcluster.KubeconfigEnv),
+			"--proxy-port", "0", "--metrics-bind-address", "0", "--health-probe-bind-address", "0",
+			"--runner-dir", runnerDir, "--zap-log-level", "info",
+		}, []string{
+			"WATCH_NAMESPACE=" + ns,
+			"ANSIBLE_GATHERING=explicit",
+			"ANSIBLE_ROLES_PATH=" + filepath.Join(root, "roles"),
+		}
+}
+
+// restartOperator stops the operator (SIGTERM, as a rollout does) and
+// starts another one on the same namespace.
+func (e *env) restartOperator() {
+	e.t.Helper()
+	if !e.op.Stop(time.Minute) {
+		e.t.Fatal("the operator did not stop within a minute of SIGTERM")
+	}
+	args, environ := operatorArgs(repoRoot(e.t), e.ns, e.runnerDir)
+	e.op = testoperator.Start(e.t, args, environ...)
+}
+
 // startOperator makes the namespace and starts the operator on it; both go
 // when the test ends.
 func startOperator(t *testing.T) *env {
@@ -77,17 +103,8 @@ func startOperator(t *testing.T) *env {
 // start runs an operator process on the namespace: the first, or the next
 // one after a test killed the last.
 func (e *env) start() {
-	root := repoRoot(e.t)
-	e.op = testoperator.Start(e.t, []string{
-		"--watches-file", filepath.Join(root, "watches.yaml"),
-		"--kubeconfig", os.Getenv(testcluster.KubeconfigEnv),
-		"--proxy-port", "0", "--metrics-bind-address", "0", "--health-probe-bind-address", "0",
-		"--runner-dir", e.runnerDir, "--zap-log-level", "info",
-	},
-		"WATCH_NAMESPACE="+e.ns,
-		"ANSIBLE_GATHERING=explicit",
-		"ANSIBLE_ROLES_PATH="+filepath.Join(root, "roles"),
-	)
+	args, environ := operatorArgs(repoRoot(e.t), e.ns, e.runnerDir)
+	e.op = testoperator.Start(e.t, args, environ...)
 }
 
 func (e *env) create(obj client.Object) {
@@ -183,7 +200,8 @@ func completion(f *appv1alpha1.Foreman) string {
 	return ""
 }
 
-// children lists the objects of a Foreman instance by kind.
+// children lists the objects of a Foreman instance by kind. Jobs are the
+// migration Jobs; OtherJobs the rest (Katello's).
 type children struct {
 	Deployments  []appsv1.Deployment
 	StatefulSets []appsv1.StatefulSet
@@ -193,6 +211,8 @@ type children struct {
 	ConfigMaps   []corev1.ConfigMap
 	Secrets      []corev1.Secret
 	Ingresses    []networkingv1.Ingress
+	OtherJobs    []batchv1.Job
+	Claims       []corev1.PersistentVolumeClaim
 }
 
 func (e *env) children(instance string) children {
@@ -208,19 +228,22 @@ func (e *env) children(instance string) children {
 		cm  corev1.ConfigMapList
 		sec corev1.SecretList
 		ing networkingv1.IngressList
+		pvc corev1.PersistentVolumeClaimList
 	)
-	for _, l := range []client.ObjectList{&d, &s, &j, &cj, &svc, &cm, &sec, &ing} {
+	for _, l := range []client.ObjectList{&d, &s, &j, &cj, &svc, &cm, &sec, &ing, &pvc} {
 		if err := e.c.List(ctx, l, opts...); err != nil {
 			e.t.Fatalf("List %T: %v", l, err)
 		}
 	}
-	var migrations []batchv1.Job
+	var migrations, others []batchv1.Job
 	for _, job := range j.Items {
 		if job.Labels["app.kubernetes.io/component"] == "migration" {
 			migrations = append(migrations, job)
+		} else {
+			others = append(others, job)
 		}
 	}
-	return children{d.Items, s.Items, migrations, cj.Items, svc.Items, cm.Items, sec.Items, ing.Items}
+	return children{d.Items, s.Items, migrations, cj.Items, svc.Items, cm.Items, sec.Items, ing.Items, others, pvc.Items}
 }
 
 // names lists the names of objects.
@@ -263,6 +286,9 @@ func (c children) versions() map[string]string {
 	}
 	for i := range c.Jobs {
 		gen("Job", &c.Jobs[i])
+	}
+	for i := range c.OtherJobs {
+		gen("Job", &c.OtherJobs[i])
 	}
 	for i := range c.CronJobs {
 		gen("CronJob", &c.CronJobs[i])
@@ -342,7 +368,7 @@ func (c children) podTemplates() map[string]corev1.PodTemplateSpec {
 		}
 		out["StatefulSet/"+s.Name] = tpl
 	}
-	for _, j := range c.Jobs {
+	for _, j := range append(append([]batchv1.Job{}, c.Jobs...), c.OtherJobs...) {
 		out["Job/"+j.Name] = j.Spec.Template
 	}
 	for _, cj := range c.CronJobs {
