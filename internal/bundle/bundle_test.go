@@ -131,9 +131,9 @@ func TestValidateReportsWhatIsWrong(t *testing.T) {
 			editCSV(t, root, func(csv map[string]any) {
 				perms := field(csv, "spec", "install", "spec", "permissions").([]any)
 				rules := perms[0].(map[string]any)
-				rules["rules"] = append(rules["rules"].([]any), map[string]any{"apiGroups": []any{""}, "resources": []any{"secrets"}, "verbs": []any{"delete"}})
+				rules["rules"] = append(rules["rules"].([]any), map[string]any{"apiGroups": []any{""}, "resources": []any{"serviceaccounts"}, "verbs": []any{"delete"}})
 			})
-		}, "grant delete core secrets, which config/rbac does not"},
+		}, "grant delete core serviceaccounts, which config/rbac does not"},
 		{"a permission config/rbac grants is gone", func(t *testing.T, root string) {
 			editCSV(t, root, func(csv map[string]any) {
 				perms := field(csv, "spec", "install", "spec", "permissions").([]any)
@@ -290,7 +290,7 @@ func TestRenderMakesTheCSVFromTheConfig(t *testing.T) {
 	for _, r := range field(csv, "spec", "relatedImages").([]any) {
 		names = append(names, r.(map[string]any)["name"].(string))
 	}
-	if want := []string{"foreman-operator", "foreman", "foreman-proxy", "postgresql", "redis"}; !slices.Equal(names, want) {
+	if want := []string{"foreman-operator", "candlepin", "foreman", "foreman-proxy", "nginx", "postgresql", "pulp", "redis"}; !slices.Equal(names, want) {
 		t.Errorf("relatedImages %v, want %v", names, want)
 	}
 	var examples []map[string]any

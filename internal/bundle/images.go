@@ -20,7 +20,9 @@ var relatedImageLookup = regexp.MustCompile(`lookup\(\s*['"](?:ansible\.builtin\
 // to the image the role deploys without it: in the role's defaults,
 // <role>_<name>_image, or <role>_image_repository:<role>_version when
 // <name> is the role's own or the one name without an image of its own
-// (its main image, tagged with its version).
+// (its main image, tagged with its version), or
+// <role>_<name>_image_repository tagged <role>_stream_tag_prefix and the
+// version (an image that follows the role's release stream).
 func RoleImages(root string) (map[string]string, error) {
 	dirs, err := filepath.Glob(filepath.Join(root, "roles", "*"))
 	if err != nil {
@@ -62,6 +64,12 @@ func RoleImages(root string) (map[string]string, error) {
 				if okRepo && defaults[role+"_version"] != nil {
 					image, ok = repo+":"+version, true
 				}
+			}
+			if repo, okRepo := defaults[role+"_"+name+"_image_repository"].(string); !ok && okRepo && defaults[role+"_version"] != nil {
+				// A stream image: <role>_<name>_image_repository tagged
+				// <role>_stream_tag_prefix and the version (candlepin:foreman-3.16).
+				prefix, _ := defaults[role+"_stream_tag_prefix"].(string)
+				image, ok = repo+":"+prefix+fmt.Sprint(defaults[role+"_version"]), true
 			}
 			if !ok || strings.Contains(image, "{{") {
 				errs = append(errs, fmt.Errorf("roles/%s reads %s, but its defaults have no literal %s_%s_image (or, for its one main image, %s_image_repository and %s_version)",
