@@ -24,6 +24,8 @@ import (
 	"github.com/theforeman/foreman-operator/internal/testcluster"
 	"github.com/theforeman/foreman-operator/internal/testoperator"
 	appv1alpha1 "github.com/theforeman/foreman-operator/pkg/apis/app/v1alpha1"
+
+	"github.com/theforeman/foreman-operator/internal/testrepo"
 )
 
 var scheme = func() *runtime.Scheme {
@@ -73,7 +75,7 @@ func (e *env) restartOperator() {
 	if !e.op.Stop(time.Minute) {
 		e.t.Fatal("the operator did not stop within a minute of SIGTERM")
 	}
-	args, environ := operatorArgs(repoRoot(e.t), e.ns, e.runnerDir)
+	args, environ := operatorArgs(testrepo.Root(e.t), e.ns, e.runnerDir)
 	e.op = testoperator.Start(e.t, args, environ...)
 }
 
@@ -103,7 +105,7 @@ func startOperator(t *testing.T) *env {
 // start runs an operator process on the namespace: the first, or the next
 // one after a test killed the last.
 func (e *env) start() {
-	args, environ := operatorArgs(repoRoot(e.t), e.ns, e.runnerDir)
+	args, environ := operatorArgs(testrepo.Root(e.t), e.ns, e.runnerDir)
 	e.op = testoperator.Start(e.t, args, environ...)
 }
 

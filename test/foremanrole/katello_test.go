@@ -34,6 +34,8 @@ import (
 
 	"github.com/theforeman/foreman-operator/internal/testcluster"
 	appv1alpha1 "github.com/theforeman/foreman-operator/pkg/apis/app/v1alpha1"
+
+	"github.com/theforeman/foreman-operator/internal/testrepo"
 )
 
 // A first run with Katello waits for three Jobs (the databases, Pulp's and
@@ -53,7 +55,7 @@ var katelloComponents = []string{"databases", "candlepin", "pulp-migration", "dy
 // turned off. Each step builds on the one before.
 func TestTheDesignsExampleWithKatello(t *testing.T) {
 	e := startOperator(t)
-	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "config", "samples", "app_v1alpha1_foreman.yaml"))
+	raw, err := os.ReadFile(filepath.Join(testrepo.Root(t), "config", "samples", "app_v1alpha1_foreman.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,20 +20,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
-)
 
-// repoRoot is the repository's top directory.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	root, err := filepath.Abs(filepath.Join(filepath.Dir(file), "..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
+	"github.com/theforeman/foreman-operator/internal/testrepo"
+)
 
 // Debian's Ansible and Python, which see the collections and cryptography.
 const (
@@ -57,7 +47,7 @@ func TestTheRoleFilters(t *testing.T) {
 	need(t, ansiblePlaybook)
 	cmd := exec.Command(ansiblePlaybook, "-i", "localhost,", "-c", "local",
 		"-e", "ansible_python_interpreter="+python3,
-		filepath.Join(repoRoot(t), "roles", "smartproxy", "tests", "filters.yml"))
+		filepath.Join(testrepo.Root(t), "roles", "smartproxy", "tests", "filters.yml"))
 	cmd.Env = append(os.Environ(), "ANSIBLE_NOCOLOR=1", "ANSIBLE_RETRY_FILES_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("roles/smartproxy/tests/filters.yml: %v\n%s", err, out)

@@ -22,6 +22,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/theforeman/foreman-operator/internal/testrepo"
 )
 
 // The OAuth consumer of the fake Foreman.
@@ -233,7 +235,7 @@ func register(t *testing.T, srv *httptest.Server, env map[string]string) (int, s
 	for k, v := range env {
 		vars[k] = v
 	}
-	cmd := exec.Command(python3, filepath.Join(repoRoot(t), "roles", "smartproxy", "files", "register.py"))
+	cmd := exec.Command(python3, filepath.Join(testrepo.Root(t), "roles", "smartproxy", "files", "register.py"))
 	cmd.Env = []string{"PATH=/usr/bin:/bin"}
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)

@@ -36,6 +36,8 @@ import (
 	"github.com/theforeman/foreman-operator/internal/testcluster"
 	"github.com/theforeman/foreman-operator/internal/testoperator"
 	appv1alpha1 "github.com/theforeman/foreman-operator/pkg/apis/app/v1alpha1"
+
+	"github.com/theforeman/foreman-operator/internal/testrepo"
 )
 
 var scheme = func() *runtime.Scheme {
@@ -112,7 +114,7 @@ func TestASmartProxyAloneOnAClusterWithoutTheForemanCRD(t *testing.T) {
 	if err := sa.List(ctx, &corev1.SecretList{}, client.InNamespace("kube-system")); !apierrors.IsForbidden(err) {
 		t.Fatalf("the package's account lists Secrets of kube-system (%v): its Role is not namespaced", err)
 	}
-	root := repoRoot(t)
+	root := testrepo.Root(t)
 	op := testoperator.Start(t, []string{
 		"--watches-file", filepath.Join(root, "watches-smartproxy.yaml"),
 		"--kubeconfig", kubeconfig,
@@ -542,7 +544,7 @@ func kustomize(t *testing.T, dir string) []*unstructured.Unstructured {
 	if _, err := os.Stat(kubectl); err != nil {
 		t.Fatalf("kubectl of the local cluster (KUBEBUILDER_ASSETS): %v", err)
 	}
-	out, err := exec.Command(kubectl, "kustomize", filepath.Join(repoRoot(t), dir)).Output()
+	out, err := exec.Command(kubectl, "kustomize", filepath.Join(testrepo.Root(t), dir)).Output()
 	if err != nil {
 		t.Fatalf("kubectl kustomize %s: %v", dir, err)
 	}
@@ -636,7 +638,7 @@ func serviceAccountKubeconfig(t *testing.T, cfg *rest.Config, ns, account string
 // readSample reads the Smart Proxy sample, into the package's namespace.
 func readSample(t *testing.T) *appv1alpha1.SmartProxy {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "config", "samples", "app_v1alpha1_smartproxy.yaml"))
+	raw, err := os.ReadFile(filepath.Join(testrepo.Root(t), "config", "samples", "app_v1alpha1_smartproxy.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
