@@ -78,11 +78,11 @@ manifests: $(CONTROLLER_GEN) ## Generate the CRDs into config/crd/bases, and con
 	$(GO) run ./hack/rbacgen
 
 .PHONY: docs
-docs: manifests ## Render the Foreman spec reference into README.md from the CRD
+docs: manifests ## Render the Foreman and SmartProxy spec references into README.md from the CRDs
 	$(GO) run ./hack/gendocs
 
 .PHONY: verify-gen
-verify-gen: $(CONTROLLER_GEN) ## Fail when deepcopy, CRDs, RBAC, the bundle or the README reference are stale
+verify-gen: $(CONTROLLER_GEN) ## Fail when deepcopy, CRDs, RBAC, the bundle or the README references are stale
 	CONTROLLER_GEN=$(CONTROLLER_GEN) API_PATHS=$(API_PATHS) KUBECTL=$(PINNED_KUBECTL) hack/gen-verify.sh
 
 $(CONTROLLER_GEN):
@@ -134,8 +134,17 @@ undeploy: ## Delete what deploy applied (the namespace and its Foremans stay)
 ##@ Test
 
 .PHONY: test
-test: deps lint verify-gen ## Unit, integration and scenario tests on a fresh local cluster
+test: deps lint verify-gen ## Unit, integration and scenario tests on a fresh local cluster, then a short fuzz
 	hack/test.sh $(GOTEST_FLAGS)
+	$(MAKE) fuzz
+
+# How long `make fuzz` fuzzes each target.
+FUZZTIME ?= 15s
+
+.PHONY: fuzz
+fuzz: ## Fuzz the watches.yaml parser and extra-vars building for FUZZTIME each (seed corpora in testdata/fuzz)
+	$(GO) test ./pkg/watches -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/extravars -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME)
 
 .PHONY: test-unit
 test-unit: ## The tests that need no cluster (integration tests skip)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make demo`: the main job. Brings the local cluster up (or reuses it),
-# installs the Foreman CRD, starts the operator out of the cluster (pods
+# installs the Foreman and SmartProxy CRDs, starts the operator out of the cluster (pods
 # never run on the simulated node, the operator's included), applies the
 # design's sample Foreman and shows its components going Ready.
 set -euo pipefail
@@ -13,9 +13,9 @@ kubectl() { "$BIN_DIR/kubectl" --kubeconfig "$kubeconfig" "$@"; }
 echo "== Building the operator"
 go build -o bin/foreman-operator ./cmd/foreman-operator
 
-echo "== Installing the Foreman CRD"
+echo "== Installing the Foreman and SmartProxy CRDs"
 kubectl apply --server-side -f config/crd/bases >/dev/null
-kubectl wait --for=condition=Established crd/foremen.app.theforeman.org --timeout=60s >/dev/null
+kubectl wait --for=condition=Established crd/foremen.app.theforeman.org crd/smartproxies.app.theforeman.org --timeout=60s >/dev/null
 kubectl create namespace foreman --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 
 log_file="$STATE_DIR/logs/foreman-operator.log"
@@ -49,7 +49,7 @@ while :; do
   sleep 2
 done
 echo
-kubectl -n foreman get foreman
+kubectl -n foreman get foreman,smartproxy
 kubectl -n foreman get deployments,statefulsets,jobs,services
 cat <<MSG
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make verify-gen`: regenerates into a temporary directory what `make
 # generate manifests docs bundle` writes (deepcopy functions, CRDs, the
-# Roles in config/rbac, the README's Foreman spec reference, the OLM bundle)
+# Roles in config/rbac, the README's spec references, the OLM bundle)
 # and fails, showing the difference, when a committed file is stale. It
 # never writes into the work tree.
 set -euo pipefail
@@ -45,11 +45,12 @@ for f in config/crd/bases/*.yaml; do
 done
 
 # The Roles, derived from the roles and the Go code's declared calls.
-mkdir -p "$tmp/rbac"
-go run ./hack/rbacgen -out "$tmp/rbac"
+mkdir -p "$tmp/rbac" "$tmp/smartproxy"
+go run ./hack/rbacgen -out "$tmp/rbac" -smartproxy-out "$tmp/smartproxy"
 for f in role.yaml leader_election_role.yaml; do
   check "$tmp/rbac/$f" "config/rbac/$f"
 done
+check "$tmp/smartproxy/role.yaml" config/smartproxy/role.yaml
 
 # The bundle, at the version and image the committed CSV has.
 : "${KUBECTL:?set KUBECTL; run through make verify-gen}"
@@ -73,8 +74,8 @@ else
   stale=1
 fi
 
-# The README reference, rendered from the freshly generated CRD.
-go run ./hack/gendocs -crd "$tmp/crd/app.theforeman.org_foremen.yaml" -readme README.md -out "$tmp/README.md"
+# The README references, rendered from the freshly generated CRDs.
+go run ./hack/gendocs -crd-dir "$tmp/crd" -readme README.md -out "$tmp/README.md"
 check "$tmp/README.md" README.md
 
 if [ "$stale" -ne 0 ]; then

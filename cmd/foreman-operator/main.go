@@ -31,6 +31,7 @@ import (
 	"github.com/theforeman/foreman-operator/pkg/controller"
 	"github.com/theforeman/foreman-operator/pkg/foremanstatus"
 	"github.com/theforeman/foreman-operator/pkg/runner"
+	"github.com/theforeman/foreman-operator/pkg/smartproxystatus"
 	"github.com/theforeman/foreman-operator/pkg/watches"
 )
 
@@ -108,7 +109,7 @@ func run(ctx context.Context, args []string) error {
 	}); err != nil {
 		return err
 	}
-	if err := foremanstatus.Setup(mgr, ws); err != nil {
+	if err := foremanstatus.Setup(mgr, ws, foremanstatus.Foreman, smartproxystatus.Kind); err != nil {
 		return err
 	}
 	if err := addProbes(mgr, r); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -423,6 +424,36 @@ func TestNoiseOnChildrenDoesNotRerunTheRole(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	if after := op.runs("calm"); after != before {
 		t.Errorf("runs went from %d to %d while only status and annotations of a child changed", before, after)
+	}
+}
+
+// A role's custom status that the CRD's schema refuses ends in a Failure
+// that says so, not in a CR left Running and run again.
+func TestACustomStatusTheSchemaRefusesIsAFailure(t *testing.T) {
+	op := startOperator(t)
+	op.createWidget("refused", map[string]any{"bad_status": true})
+	w := op.waitCondition("refused", "Failure", "True", 60*time.Second)
+	c := condition(w, "Failure")
+	if c["reason"] != "StatusRefused" || !strings.Contains(fmt.Sprint(c["message"]), "widgetCount") {
+		t.Errorf("Failure = %v, want reason StatusRefused naming widgetCount", c)
+	}
+	if r := condition(w, "Running"); r["status"] != "False" {
+		t.Errorf("Running = %v, want False", r)
+	}
+	if _, found, _ := unstructured.NestedFieldNoCopy(w.Object, "status", "widgetCount"); found {
+		t.Error("the refused custom status was written anyway")
+	}
+	if !slices.Contains(op.eventReasons("refused"), "RunFailed") {
+		t.Errorf("events %v, want a RunFailed", op.eventReasons("refused"))
+	}
+	// Fixed by the user: the next generation succeeds with its custom status.
+	w.Object["spec"] = map[string]any{"bad_status": false}
+	if err := op.c.Update(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	w = op.waitCondition("refused", "Successful", "True", 60*time.Second)
+	if got, _, _ := unstructured.NestedString(w.Object, "status", "widgetConfigMap"); got != "refused-settings" {
+		t.Errorf("custom status widgetConfigMap = %q after the fix, want refused-settings", got)
 	}
 }
 

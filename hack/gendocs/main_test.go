@@ -26,9 +26,12 @@ func TestTheReadmeReferenceIsCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("README.md's Foreman spec reference is stale: run `make docs` (-want +got):\n%s", diff)
+		t.Errorf("README.md's spec references are stale: run `make docs` (-want +got):\n%s", diff)
 	}
 }
+
+// The Foreman's markers stand for any kind's in the splice tests.
+var beginMarker, endMarker = kinds[0].begin(), kinds[0].end()
 
 func TestSplice(t *testing.T) {
 	for _, tc := range []struct {
@@ -64,7 +67,7 @@ func TestSplice(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := splice([]byte(tc.readme), "new\n")
+			got, err := splice([]byte(tc.readme), beginMarker, endMarker, "new\n")
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("splice() error = %v, want one saying %q", err, tc.wantErr)
@@ -210,6 +213,13 @@ func TestCells(t *testing.T) {
 			name: "A quantity's pattern is its type, not a rule",
 			got:  validationCell(&apiextensionsv1.JSONSchemaProps{Pattern: "^[0-9]+$"}, false, true),
 			want: "",
+		},
+		{
+			name: "The values a list's items may take are listed, and one item is singular",
+			got: validationCell(&apiextensionsv1.JSONSchemaProps{MinItems: ptr.To[int64](1), MaxItems: ptr.To[int64](4),
+				Items: &apiextensionsv1.JSONSchemaPropsOrArray{Schema: &apiextensionsv1.JSONSchemaProps{Enum: []apiextensionsv1.JSON{*str("a"), *str("b")}}},
+			}, false, false),
+			want: "each one of `a`, `b`<br>at least 1 item<br>at most 4 items",
 		},
 		{
 			name: "Lengths, patterns and entry counts are all listed",

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -14,17 +13,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/theforeman/foreman-operator/internal/testcluster"
-)
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	root, err := filepath.Abs(filepath.Join(filepath.Dir(file), "..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
+	"github.com/theforeman/foreman-operator/internal/testrepo"
+)
 
 // kubectl is the local cluster's, which has kustomize built in.
 func kubectl(t *testing.T) string {
@@ -44,7 +35,7 @@ func kubectl(t *testing.T) string {
 func TestTheCommittedBundleIsValid(t *testing.T) {
 	k := kubectl(t)
 	cfg := testcluster.Config(t)
-	problems, err := Validate(context.Background(), ValidateOptions{Root: repoRoot(t), Kubectl: k, Config: cfg})
+	problems, err := Validate(context.Background(), ValidateOptions{Root: testrepo.Root(t), Kubectl: k, Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +47,7 @@ func TestTheCommittedBundleIsValid(t *testing.T) {
 // copyRepo copies what Validate reads into a temporary repository.
 func copyRepo(t *testing.T) string {
 	t.Helper()
-	src, dir := repoRoot(t), t.TempDir()
+	src, dir := testrepo.Root(t), t.TempDir()
 	for _, sub := range []string{"bundle", "config", "roles"} {
 		if err := os.CopyFS(filepath.Join(dir, sub), os.DirFS(filepath.Join(src, sub))); err != nil {
 			t.Fatal(err)
@@ -131,9 +122,9 @@ func TestValidateReportsWhatIsWrong(t *testing.T) {
 			editCSV(t, root, func(csv map[string]any) {
 				perms := field(csv, "spec", "install", "spec", "permissions").([]any)
 				rules := perms[0].(map[string]any)
-				rules["rules"] = append(rules["rules"].([]any), map[string]any{"apiGroups": []any{""}, "resources": []any{"secrets"}, "verbs": []any{"delete"}})
+				rules["rules"] = append(rules["rules"].([]any), map[string]any{"apiGroups": []any{""}, "resources": []any{"serviceaccounts"}, "verbs": []any{"delete"}})
 			})
-		}, "grant delete core secrets, which config/rbac does not"},
+		}, "grant delete core serviceaccounts, which config/rbac does not"},
 		{"a permission config/rbac grants is gone", func(t *testing.T, root string) {
 			editCSV(t, root, func(csv map[string]any) {
 				perms := field(csv, "spec", "install", "spec", "permissions").([]any)
@@ -251,7 +242,7 @@ func TestValidateDryRunsTheExamplesOnTheAPIServer(t *testing.T) {
 
 // Render maps the operator's Deployment and RBAC onto OLM's terms.
 func TestRenderMakesTheCSVFromTheConfig(t *testing.T) {
-	objs, err := Kustomize(kubectl(t), filepath.Join(repoRoot(t), "config", "manifests"))
+	objs, err := Kustomize(kubectl(t), filepath.Join(testrepo.Root(t), "config", "manifests"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +281,7 @@ func TestRenderMakesTheCSVFromTheConfig(t *testing.T) {
 	for _, r := range field(csv, "spec", "relatedImages").([]any) {
 		names = append(names, r.(map[string]any)["name"].(string))
 	}
-	if want := []string{"foreman-operator", "foreman", "postgresql", "redis"}; !slices.Equal(names, want) {
+	if want := []string{"foreman-operator", "candlepin", "foreman", "foreman-proxy", "nginx", "postgresql", "pulp", "redis"}; !slices.Equal(names, want) {
 		t.Errorf("relatedImages %v, want %v", names, want)
 	}
 	var examples []map[string]any

@@ -19,7 +19,10 @@ var relatedImageLookup = regexp.MustCompile(`lookup\(\s*['"](?:ansible\.builtin\
 // RoleImages maps each RELATED_IMAGE_<NAME> the roles under root/roles read
 // to the image the role deploys without it: in the role's defaults,
 // <role>_<name>_image, or <role>_image_repository:<role>_version when
-// <name> is the role's own (its main image, tagged with its version).
+// <name> is the role's own or the one name without an image of its own
+// (its main image, tagged with its version), or
+// <role>_<name>_image_repository tagged <role>_stream_tag_prefix and the
+// version (an image that follows the role's release stream).
 func RoleImages(root string) (map[string]string, error) {
 	dirs, err := filepath.Glob(filepath.Join(root, "roles", "*"))
 	if err != nil {
@@ -42,18 +45,34 @@ func RoleImages(root string) (map[string]string, error) {
 			errs = append(errs, err)
 			continue
 		}
+		// A name without an image of its own in the defaults is the role's
+		// main image, <role>_image_repository:<role>_version, when it is
+		// the only such name (RELATED_IMAGE_FOREMAN_PROXY of smartproxy).
+		var unnamed []string
+		for _, env := range names {
+			name := strings.ToLower(strings.TrimPrefix(env, relatedImagePrefix))
+			if _, ok := defaults[role+"_"+name+"_image"]; !ok {
+				unnamed = append(unnamed, env)
+			}
+		}
 		for _, env := range names {
 			name := strings.ToLower(strings.TrimPrefix(env, relatedImagePrefix))
 			image, ok := defaults[role+"_"+name+"_image"].(string)
-			if !ok && name == role {
+			if !ok && (name == role || len(unnamed) == 1 && unnamed[0] == env) {
 				repo, okRepo := defaults[role+"_image_repository"].(string)
 				version := fmt.Sprint(defaults[role+"_version"])
 				if okRepo && defaults[role+"_version"] != nil {
 					image, ok = repo+":"+version, true
 				}
 			}
+			if repo, okRepo := defaults[role+"_"+name+"_image_repository"].(string); !ok && okRepo && defaults[role+"_version"] != nil {
+				// A stream image: <role>_<name>_image_repository tagged
+				// <role>_stream_tag_prefix and the version (candlepin:foreman-3.16).
+				prefix, _ := defaults[role+"_stream_tag_prefix"].(string)
+				image, ok = repo+":"+prefix+fmt.Sprint(defaults[role+"_version"]), true
+			}
 			if !ok || strings.Contains(image, "{{") {
-				errs = append(errs, fmt.Errorf("roles/%s reads %s, but its defaults have no literal %s_%s_image (or %s_image_repository and %s_version)",
+				errs = append(errs, fmt.Errorf("roles/%s reads %s, but its defaults have no literal %s_%s_image (or, for its one main image, %s_image_repository and %s_version)",
 					role, env, role, name, role, role))
 				continue
 			}

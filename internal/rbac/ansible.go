@@ -53,6 +53,9 @@ func moduleName(key string) string {
 // taskContext is what every Use of one task shares.
 type taskContext struct {
 	root, file, name string
+	// facts maps each variable a set_fact task of the file sets to that
+	// task's text, for a loop over a list built there.
+	facts map[string]string
 }
 
 func (c taskContext) use(gvk schema.GroupVersionKind, verbs ...string) Use {
@@ -208,6 +211,23 @@ func scanTaskFile(root, file string, playbook bool) ([]Use, []string, error) {
 	}
 	var uses []Use
 	var errs []error
+	facts := map[string]string{}
+	var collect func([]map[string]any)
+	collect = func(ts []map[string]any) {
+		for _, t := range ts {
+			for _, key := range []string{"block", "rescue", "always"} {
+				collect(taskList(t[key]))
+			}
+			for _, key := range []string{"ansible.builtin.set_fact", "set_fact"} {
+				if args, ok := t[key].(map[string]any); ok {
+					for v := range args {
+						facts[v] += strings.Join(stringsIn(t), "\n")
+					}
+				}
+			}
+		}
+	}
+	collect(tasks)
 	var walk func([]map[string]any)
 	walk = func(ts []map[string]any) {
 		for _, t := range ts {
@@ -215,7 +235,7 @@ func scanTaskFile(root, file string, playbook bool) ([]Use, []string, error) {
 				walk(taskList(t[key]))
 			}
 			name, _ := t["name"].(string)
-			u, r, err := scanTask(taskContext{root: root, file: file, name: name}, t)
+			u, r, err := scanTask(taskContext{root: root, file: file, name: name, facts: facts}, t)
 			uses = append(uses, u...)
 			refs = append(refs, r...)
 			errs = append(errs, err)
@@ -249,6 +269,13 @@ func scanTask(c taskContext, task map[string]any) ([]Use, []string, error) {
 	u, err := scanLookups(c, text)
 	uses = append(uses, u...)
 	errs = append(errs, err)
+	// A loop over a list a set_fact of the file built: the kinds are the
+	// dict literals there.
+	if loop, ok := task["loop"].(string); ok {
+		for _, v := range loopVar.FindAllString(loop, -1) {
+			text += "\n" + c.facts[v]
+		}
+	}
 	for key, args := range task {
 		switch key {
 		case "ansible.builtin.include_role", "ansible.builtin.import_role", "include_role", "import_role":
@@ -349,6 +376,9 @@ var dictPair = regexp.MustCompile(`["']api_version["']\s*:\s*["']([^"'{}]+)["']\
 
 // templateLookup finds a definition built from the role's templates.
 var templateLookup = regexp.MustCompile(`(?:lookup|query)\(\s*["'](?:ansible\.builtin\.)?template["']`)
+
+// loopVar finds the variable names in a loop expression.
+var loopVar = regexp.MustCompile(`\b[A-Za-z_][A-Za-z0-9_]*\b`)
 
 // taskKinds reads the kinds a k8s module call acts on: its literal
 // api_version and kind; else the dict literals of its loop or vars; else nil

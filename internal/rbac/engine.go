@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"github.com/theforeman/foreman-operator/pkg/foremanstatus"
+	"github.com/theforeman/foreman-operator/pkg/smartproxystatus"
 	"github.com/theforeman/foreman-operator/pkg/watches"
 )
 
@@ -15,6 +16,16 @@ const (
 	reporterPkg   = "pkg/foremanstatus"
 	managerPkg    = "cmd/foreman-operator"
 )
+
+// reporterKinds are the kinds pkg/foremanstatus reports on, with the kinds
+// of children each watches.
+var reporterKinds = []foremanstatus.Kind{foremanstatus.Foreman, smartproxystatus.Kind}
+
+// ownedResources are the resources of the children's kinds.
+var ownedResources = map[string]string{
+	foremanstatus.KindDeployment: "deployments", foremanstatus.KindStatefulSet: "statefulsets",
+	foremanstatus.KindJob: "jobs", foremanstatus.KindSmartProxy: "smartproxies",
+}
 
 // Engine returns the calls the Go code makes in the namespaces it watches,
 // for the kinds ws routes.
@@ -38,17 +49,16 @@ func Engine(ws []watches.Watch) []Use {
 			uses = append(uses, Use{GroupVersionKind: gvk, Verbs: []string{"patch"}, Source: controllerPkg,
 				What: "the watch's finalizer, added and removed with a merge patch (patchFinalizers)"})
 		}
-		if gvk.GroupKind() == foremanstatus.ForemanKind {
-			uses = append(uses,
-				Use{GroupVersionKind: gvk, Subresource: "status", Verbs: []string{"patch"}, Source: reporterPkg,
-					What: "Ready, Progressing, Degraded and the components"},
-				Use{Group: "apps", Resource: "deployments", Verbs: []string{"list", "watch"}, Source: reporterPkg,
-					What: "the informer of the workloads a Foreman controls"},
-				Use{Group: "apps", Resource: "statefulsets", Verbs: []string{"list", "watch"}, Source: reporterPkg,
-					What: "the informer of the workloads a Foreman controls"},
-				Use{Group: "batch", Resource: "jobs", Verbs: []string{"list", "watch"}, Source: reporterPkg,
-					What: "the informer of the workloads a Foreman controls"},
-			)
+		for _, k := range reporterKinds {
+			if gvk.GroupKind() != k.GroupKind {
+				continue
+			}
+			uses = append(uses, Use{GroupVersionKind: gvk, Subresource: "status", Verbs: []string{"patch"}, Source: reporterPkg,
+				What: "Ready, Progressing, Degraded and the components"})
+			for _, owned := range k.Owns {
+				uses = append(uses, Use{Group: owned.Group, Resource: ownedResources[owned.Kind], Verbs: []string{"list", "watch"},
+					Source: reporterPkg, What: "the informer of the children a " + gvk.Kind + " controls"})
+			}
 		}
 	}
 	if len(ws) > 0 {

@@ -42,15 +42,51 @@ type Permissions struct {
 // to, and the CRDs in config/crd/bases (for their plurals), and returns the
 // permissions the operator needs.
 func Derive(root string) (Permissions, error) {
-	root, err := filepath.Abs(root)
+	return DeriveFor(root, "watches.yaml")
+}
+
+// DeriveFor is Derive for the watches file at watchesFile, relative to root
+// (watches-smartproxy.yaml for the Smart Proxy alone, say).
+func DeriveFor(root, watchesFile string) (Permissions, error) {
+	d, err := derive(root, watchesFile)
 	if err != nil {
 		return Permissions{}, err
 	}
-	ws, _, err := watches.Load(filepath.Join(root, "watches.yaml"), watches.Options{
+	manager, err := Resolve(append(d.uses, Engine(d.ws)...), d.plurals)
+	if err != nil {
+		return Permissions{}, err
+	}
+	leader, err := Resolve(LeaderElection(), d.plurals)
+	return Permissions{Manager: manager, LeaderElection: leader}, err
+}
+
+// OneNamespace returns the manager's and leader election's rules as one
+// Role, for a package that runs in the one namespace it watches.
+func OneNamespace(root, watchesFile string) ([]Rule, error) {
+	d, err := derive(root, watchesFile)
+	if err != nil {
+		return nil, err
+	}
+	return Resolve(append(append(d.uses, Engine(d.ws)...), LeaderElection()...), d.plurals)
+}
+
+// derived is what the roles of a watches file and the CRDs tell.
+type derived struct {
+	ws      []watches.Watch
+	uses    []Use
+	plurals map[schema.GroupKind]string
+}
+
+func derive(root, watchesFile string) (derived, error) {
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return derived{}, err
+	}
+	ws, _, err := watches.Load(filepath.Join(root, watchesFile), watches.Options{
 		Cwd: root, RolesPath: []string{}, CollectionsPath: []string{},
 	})
 	if err != nil {
-		return Permissions{}, err
+		return derived{}, err
 	}
 	var roleDirs, playbooks []string
 	for _, w := range ws {
@@ -61,18 +97,10 @@ func Derive(root string) (Permissions, error) {
 	}
 	uses, err := Scan(root, roleDirs, playbooks)
 	if err != nil {
-		return Permissions{}, err
+		return derived{}, err
 	}
 	plurals, err := crdPlurals(filepath.Join(root, "config", "crd", "bases"))
-	if err != nil {
-		return Permissions{}, err
-	}
-	manager, err := Resolve(append(uses, Engine(ws)...), plurals)
-	if err != nil {
-		return Permissions{}, err
-	}
-	leader, err := Resolve(LeaderElection(), plurals)
-	return Permissions{Manager: manager, LeaderElection: leader}, err
+	return derived{ws: ws, uses: uses, plurals: plurals}, err
 }
 
 func appendRun(roles, playbooks []string, role, playbook string) ([]string, []string) {

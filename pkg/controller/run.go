@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -127,14 +128,39 @@ func (r *Reconciler) run(ctx context.Context, cr *unstructured.Unstructured, opt
 			what, elapsed, s.Ok, s.Changed, s.Skipped)
 	}
 	if r.Watch.ManageStatus {
-		if err := r.updateStatus(ctx, cr, func(prev map[string]any) map[string]any {
+		err := r.updateStatus(ctx, cr, func(prev map[string]any) map[string]any {
 			next, _ := status.Done(prev, result, generation, time.Now())
 			return next
-		}); err != nil {
+		})
+		if apierrors.IsInvalid(err) {
+			// The CRD's schema refused what the role published: say so,
+			// without it, rather than leave Running True and run again.
+			refused := fmt.Errorf("the API server refused the status the role published (operator_status): %s", apiMessage(err))
+			log.Info("The role's custom status was refused", "message", refused.Error())
+			r.Recorder.Event(cr, corev1.EventTypeWarning, "RunFailed", truncate(refused.Error(), eventMessageBytes))
+			out.failed, out.message = true, refused.Error()
+			err = r.updateStatus(ctx, cr, func(prev map[string]any) map[string]any {
+				return status.SetupError(prev, ReasonStatusRefused, refused, generation, time.Now())
+			})
+		}
+		if err != nil {
 			return out, err
 		}
 	}
 	return out, nil
+}
+
+// ReasonStatusRefused is Failure's reason when the API server refused the
+// status a run published.
+const ReasonStatusRefused = "StatusRefused"
+
+// apiMessage is the API server's message in err, or err's text.
+func apiMessage(err error) string {
+	var se apierrors.APIStatus
+	if errors.As(err, &se) {
+		return se.Status().Message
+	}
+	return err.Error()
 }
 
 // resultOf converts the runner's report into what pkg/status needs.

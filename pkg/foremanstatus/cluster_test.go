@@ -141,7 +141,7 @@ func (f *fixture) changeDeployment(name string, change func(*appsv1.Deployment))
 	ctx := context.Background()
 	err := retry.RetryOnConflict(testBackoff, func() error {
 		d := &appsv1.Deployment{}
-		if err := f.c.Get(ctx, client.ObjectKey{Namespace: f.owner.Namespace, Name: name}, d); err != nil {
+		if err := f.c.Get(ctx, client.ObjectKey{Namespace: f.owner.GetNamespace(), Name: name}, d); err != nil {
 			return err
 		}
 		change(d)

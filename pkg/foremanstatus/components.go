@@ -23,6 +23,26 @@ const (
 	ComponentDynflowOrchestrator     = "dynflow-orchestrator"
 	ComponentDynflowWorker           = "dynflow-worker"
 	ComponentDynflowWorkerHostsQueue = "dynflow-worker-hosts-queue"
+	ComponentSmartProxy              = "smart-proxy"
+
+	// Katello's.
+	ComponentDatabases         = "databases"
+	ComponentCandlepin         = "candlepin"
+	ComponentCandlepinDatabase = "candlepin-database"
+	ComponentPulpMigration     = "pulp-migration"
+	ComponentPulpAPI           = "pulp-api"
+	ComponentPulpContent       = "pulp-content"
+	ComponentPulpWorker        = "pulp-worker"
+	ComponentPulp              = "pulp"
+	ComponentPulpDatabase      = "pulp-database"
+	ComponentKatelloEvents     = "katello-events"
+	ComponentPulpRegistration  = "pulp-registration"
+)
+
+// The results of an external check, as the role publishes them.
+const (
+	CheckReachable   = "Reachable"
+	CheckUnreachable = "Unreachable"
 )
 
 // Kinds and locations of a component.
@@ -30,6 +50,7 @@ const (
 	KindDeployment  = "Deployment"
 	KindStatefulSet = "StatefulSet"
 	KindJob         = "Job"
+	KindSmartProxy  = "SmartProxy"
 	KindExternal    = "External"
 
 	LocationCluster  = "cluster"
@@ -43,35 +64,104 @@ const modeExternal = "external"
 // Expected is a component the spec asks for.
 type Expected struct {
 	Name string
-	Kind string // KindDeployment, KindStatefulSet, KindJob or KindExternal
+	Kind string // KindDeployment, KindStatefulSet, KindJob, KindSmartProxy or KindExternal
 	// Replicas is the number of ready pods the spec asks for; 0 for a Job
 	// or an External component.
 	Replicas int32
 }
 
 // ExpectedComponents returns the components spec asks for, in the order
-// they come up: the services, the migration, then the workloads that need
-// them. Unset fields mean what the CRD's defaults say.
+// they come up: the services, the migrations, then the workloads that need
+// them, and the Smart Proxy of remote execution. Unset fields mean what the
+// CRD's defaults say.
 func ExpectedComponents(spec v1alpha1.ForemanSpec) []Expected {
 	out := []Expected{
-		service(ComponentPostgreSQL, KindStatefulSet, spec.Database.Mode),
-		service(ComponentRedis, KindDeployment, spec.Redis.Mode),
-		{Name: ComponentMigration, Kind: KindJob},
-		{Name: ComponentWeb, Kind: KindDeployment, Replicas: orDefault(spec.Web.Replicas, 1)},
-		{Name: ComponentDynflowOrchestrator, Kind: KindDeployment, Replicas: 1},
-		{Name: ComponentDynflowWorker, Kind: KindDeployment, Replicas: orDefault(spec.DynflowWorkers, 1)},
+		service(ComponentPostgreSQL, KindStatefulSet, spec.Database.Mode, 1),
+		service(ComponentRedis, KindDeployment, spec.Redis.Mode, 1),
 	}
 	if katello(spec.Plugins) {
-		out = append(out, Expected{Name: ComponentDynflowWorkerHostsQueue, Kind: KindDeployment, Replicas: 1})
+		out = append(out, katelloBackends(spec)...)
+	}
+	out = append(out,
+		Expected{Name: ComponentMigration, Kind: KindJob},
+		Expected{Name: ComponentWeb, Kind: KindDeployment, Replicas: orDefault(spec.Web.Replicas, 1)},
+		Expected{Name: ComponentDynflowOrchestrator, Kind: KindDeployment, Replicas: 1},
+		Expected{Name: ComponentDynflowWorker, Kind: KindDeployment, Replicas: orDefault(spec.DynflowWorkers, 1)},
+	)
+	if katello(spec.Plugins) {
+		out = append(out, Expected{Name: ComponentDynflowWorkerHostsQueue, Kind: KindDeployment, Replicas: 1},
+			Expected{Name: ComponentKatelloEvents, Kind: KindDeployment, Replicas: 1})
+		out = append(out, pulpWorkloads(spec)...)
+	}
+	if remoteExecution(spec.Plugins) && (spec.SmartProxy == nil || !spec.SmartProxy.External) {
+		out = append(out, Expected{Name: ComponentSmartProxy, Kind: KindSmartProxy})
 	}
 	return out
 }
 
-func service(name, kind, mode string) Expected {
+// katelloBackends are what Foreman's migration needs with Katello: the
+// databases of Candlepin and Pulp on the managed PostgreSQL, Candlepin and
+// its database, and Pulp's database and migration.
+func katelloBackends(spec v1alpha1.ForemanSpec) []Expected {
+	candlepin, pulp := spec.Candlepin, spec.Pulp
+	if candlepin == nil {
+		candlepin = &v1alpha1.CandlepinSpec{}
+	}
+	if pulp == nil {
+		pulp = &v1alpha1.PulpSpec{}
+	}
+	candlepinOwnDB := candlepin.Mode != modeExternal && candlepin.Managed != nil && candlepin.Managed.Database != nil
+	pulpOwnDB := pulp.Mode != modeExternal && pulp.Managed != nil && pulp.Managed.Database != nil
+	var out []Expected
+	if spec.Database.Mode != modeExternal &&
+		((candlepin.Mode != modeExternal && !candlepinOwnDB) || (pulp.Mode != modeExternal && !pulpOwnDB)) {
+		out = append(out, Expected{Name: ComponentDatabases, Kind: KindJob})
+	}
+	if candlepinOwnDB {
+		out = append(out, Expected{Name: ComponentCandlepinDatabase, Kind: KindExternal})
+	}
+	var replicas *int32
+	if candlepin.Managed != nil {
+		replicas = candlepin.Managed.Replicas
+	}
+	out = append(out, service(ComponentCandlepin, KindDeployment, candlepin.Mode, orDefault(replicas, 1)))
+	if pulpOwnDB {
+		out = append(out, Expected{Name: ComponentPulpDatabase, Kind: KindExternal})
+	}
+	if pulp.Mode != modeExternal {
+		out = append(out, Expected{Name: ComponentPulpMigration, Kind: KindJob})
+	}
+	return out
+}
+
+// pulpWorkloads are Pulp's Deployments, or the external Pulp, and its
+// registration as a Smart Proxy.
+func pulpWorkloads(spec v1alpha1.ForemanSpec) []Expected {
+	pulp := spec.Pulp
+	if pulp == nil {
+		pulp = &v1alpha1.PulpSpec{}
+	}
+	var out []Expected
+	if pulp.Mode == modeExternal {
+		out = append(out, Expected{Name: ComponentPulp, Kind: KindExternal})
+	} else {
+		m := pulp.Managed
+		if m == nil {
+			m = &v1alpha1.ManagedPulp{}
+		}
+		out = append(out,
+			Expected{Name: ComponentPulpAPI, Kind: KindDeployment, Replicas: orDefault(m.API.Replicas, 1)},
+			Expected{Name: ComponentPulpContent, Kind: KindDeployment, Replicas: orDefault(m.Content.Replicas, 1)},
+			Expected{Name: ComponentPulpWorker, Kind: KindDeployment, Replicas: orDefault(m.Worker.Replicas, 2)})
+	}
+	return append(out, Expected{Name: ComponentPulpRegistration, Kind: KindJob})
+}
+
+func service(name, kind, mode string, replicas int32) Expected {
 	if mode == modeExternal {
 		return Expected{Name: name, Kind: KindExternal}
 	}
-	return Expected{Name: name, Kind: kind, Replicas: 1}
+	return Expected{Name: name, Kind: kind, Replicas: replicas}
 }
 
 func orDefault(p *int32, def int32) int32 {
@@ -87,11 +177,19 @@ func katello(plugins map[string]bool) bool {
 	return plugins["katello"] || plugins["rh_cloud"]
 }
 
-// Children are the workloads a Foreman controls that carry LabelComponent.
+// remoteExecution reports whether remote execution is on: asked for, or
+// needed by ansible, openscap or rh_cloud (the CRD refuses it set to false
+// beside them).
+func remoteExecution(plugins map[string]bool) bool {
+	return plugins["remote_execution"] || plugins["ansible"] || plugins["openscap"] || plugins["rh_cloud"]
+}
+
+// Children are the workloads a CR controls that carry LabelComponent.
 type Children struct {
 	Deployments  []appsv1.Deployment
 	StatefulSets []appsv1.StatefulSet
 	Jobs         []batchv1.Job
+	SmartProxies []v1alpha1.SmartProxy
 }
 
 // Observed is one component as found. Failed is set when its workload
@@ -103,14 +201,17 @@ type Observed struct {
 }
 
 // Observe matches each expected component with its workload in children,
-// the newest one when there are several, and says whether it is ready.
-func Observe(expected []Expected, children Children) []Observed {
+// the newest one when there are several, and says whether it is ready. An
+// external component is ready while the operator's last check found it
+// Reachable (checks, by component name).
+func Observe(expected []Expected, children Children, checks map[string]v1alpha1.ExternalCheck) []Observed {
 	out := make([]Observed, 0, len(expected))
 	for _, e := range expected {
 		c := Observed{ComponentStatus: v1alpha1.ComponentStatus{Name: e.Name, Kind: e.Kind, Location: LocationCluster}}
 		switch e.Kind {
 		case KindExternal:
-			c.Location, c.Ready = LocationExternal, true
+			c.Location = LocationExternal
+			observeExternal(&c, checks[e.Name])
 		case KindDeployment:
 			c.Replicas = e.Replicas
 			observeDeployment(&c, newest(children.Deployments, e.Name))
@@ -119,6 +220,8 @@ func Observe(expected []Expected, children Children) []Observed {
 			observeStatefulSet(&c, newest(children.StatefulSets, e.Name))
 		case KindJob:
 			observeJob(&c, newest(children.Jobs, e.Name))
+		case KindSmartProxy:
+			observeSmartProxy(&c, newest(children.SmartProxies, e.Name))
 		}
 		out = append(out, c)
 	}
@@ -150,6 +253,22 @@ func newer(a, b metav1.Object) bool {
 		return tb.Before(&ta)
 	}
 	return a.GetName() > b.GetName()
+}
+
+// observeExternal reads the operator's last check of a component outside
+// the cluster: Reachable is ready, Unreachable failed (someone must act),
+// and no check yet is not ready.
+func observeExternal(c *Observed, check v1alpha1.ExternalCheck) {
+	c.Endpoint = check.Endpoint
+	switch check.Result {
+	case CheckReachable:
+		c.Ready = true
+	case CheckUnreachable:
+		c.Failed = true
+		c.Message = fmt.Sprintf("%s does not answer: %s", check.Endpoint, check.Message)
+	default:
+		c.Message = "not checked yet: the operator checks it on its next run"
+	}
 }
 
 // observeDeployment follows `kubectl rollout status`, and also wants as many
@@ -246,5 +365,27 @@ func observeJob(c *Observed, j *batchv1.Job) {
 	}
 	if c.Message == "" {
 		c.Message = fmt.Sprintf("Job %s has not completed", j.Name)
+	}
+}
+
+// observeSmartProxy takes a child SmartProxy's own verdict: ready once its
+// Ready condition is True for its current generation, failed while its
+// Degraded condition is True.
+func observeSmartProxy(c *Observed, p *v1alpha1.SmartProxy) {
+	if p == nil {
+		c.Message = "SmartProxy not found"
+		return
+	}
+	ready, degraded := find(p.Status.Conditions, TypeReady), find(p.Status.Conditions, TypeDegraded)
+	switch {
+	case degraded != nil && degraded.Status == metav1.ConditionTrue:
+		c.Failed = true
+		c.Message = fmt.Sprintf("SmartProxy %s is degraded: %s", p.Name, degraded.Message)
+	case ready != nil && ready.Status == metav1.ConditionTrue && ready.ObservedGeneration == p.Generation:
+		c.Ready = true
+	case ready != nil && ready.Message != "":
+		c.Message = fmt.Sprintf("SmartProxy %s: %s", p.Name, ready.Message)
+	default:
+		c.Message = fmt.Sprintf("SmartProxy %s: no status for generation %d yet", p.Name, p.Generation)
 	}
 }

@@ -63,16 +63,60 @@ func TestExpectedComponents(t *testing.T) {
 			spec: v1alpha1.ForemanSpec{Web: v1alpha1.ComponentSpec{Replicas: ptr.To[int32](2)}},
 			want: with(base, 3, cluster("web", "Deployment", 2)),
 		},
-		"Katello adds the hosts-queue worker": {
+		"Katello adds its databases, Candlepin and Pulp's migration before Foreman's, and its workloads after": {
 			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": true}},
-			want: append(base, cluster("dynflow-worker-hosts-queue", "Deployment", 1)),
+			want: katelloAllInOne,
 		},
-		"rh_cloud needs Katello, so it adds the hosts-queue worker too": {
+		"rh_cloud needs Katello and Ansible, so it adds Katello's components and the Smart Proxy": {
 			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"rh_cloud": true}},
-			want: append(base, cluster("dynflow-worker-hosts-queue", "Deployment", 1)),
+			want: append(katelloAllInOne, Expected{Name: "smart-proxy", Kind: "SmartProxy"}),
 		},
-		"Katello turned off adds nothing": {
-			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": false, "remote_execution": true}},
+		"Pulp's replicas come from the spec, defaults where it has none": {
+			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": true}, Pulp: &v1alpha1.PulpSpec{Managed: &v1alpha1.ManagedPulp{
+				API: v1alpha1.ComponentSpec{Replicas: ptr.To[int32](3)}, Worker: v1alpha1.ComponentSpec{Replicas: ptr.To[int32](4)}}}},
+			want: with(with(katelloAllInOne, 11, cluster("pulp-api", "Deployment", 3)), 13, cluster("pulp-worker", "Deployment", 4)),
+		},
+		"External PostgreSQL and Candlepin, Pulp managed on its own database: no databases Job, three External components": {
+			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": true},
+				Database:  v1alpha1.DatabaseSpec{Mode: "external"},
+				Candlepin: &v1alpha1.CandlepinSpec{Mode: "external"},
+				Pulp:      &v1alpha1.PulpSpec{Mode: "managed", Managed: &v1alpha1.ManagedPulp{Database: &v1alpha1.ServiceDatabase{}}}},
+			want: []Expected{
+				{Name: "postgresql", Kind: "External"}, cluster("redis", "Deployment", 1),
+				{Name: "candlepin", Kind: "External"}, {Name: "pulp-database", Kind: "External"}, cluster("pulp-migration", "Job", 0),
+				cluster("migration", "Job", 0), cluster("web", "Deployment", 1), cluster("dynflow-orchestrator", "Deployment", 1),
+				cluster("dynflow-worker", "Deployment", 1), cluster("dynflow-worker-hosts-queue", "Deployment", 1),
+				cluster("katello-events", "Deployment", 1), cluster("pulp-api", "Deployment", 1), cluster("pulp-content", "Deployment", 1),
+				cluster("pulp-worker", "Deployment", 2), cluster("pulp-registration", "Job", 0),
+			},
+		},
+		"An external Pulp is one External component, still registered; Candlepin on its own database": {
+			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": true},
+				Candlepin: &v1alpha1.CandlepinSpec{Managed: &v1alpha1.ManagedCandlepin{Database: &v1alpha1.ServiceDatabase{}}},
+				Pulp:      &v1alpha1.PulpSpec{Mode: "external"}},
+			want: []Expected{
+				cluster("postgresql", "StatefulSet", 1), cluster("redis", "Deployment", 1),
+				{Name: "candlepin-database", Kind: "External"}, cluster("candlepin", "Deployment", 1),
+				cluster("migration", "Job", 0), cluster("web", "Deployment", 1), cluster("dynflow-orchestrator", "Deployment", 1),
+				cluster("dynflow-worker", "Deployment", 1), cluster("dynflow-worker-hosts-queue", "Deployment", 1),
+				cluster("katello-events", "Deployment", 1), {Name: "pulp", Kind: "External"}, cluster("pulp-registration", "Job", 0),
+			},
+		},
+		"Katello turned off adds no hosts-queue worker": {
+			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": false, "webhooks": true}},
+			want: base,
+		},
+		"Remote execution adds its Smart Proxy": {
+			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"remote_execution": true}},
+			want: append(base, Expected{Name: "smart-proxy", Kind: "SmartProxy"}),
+		},
+		"Ansible needs remote execution, so it adds the Smart Proxy too": {
+			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"ansible": true}},
+			want: append(base, Expected{Name: "smart-proxy", Kind: "SmartProxy"}),
+		},
+		"An external Smart Proxy is not the Foreman's component": {
+			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"remote_execution": true},
+				SmartProxy: &v1alpha1.ForemanSmartProxy{External: true}},
 			want: base,
 		},
 	}
@@ -83,6 +127,26 @@ func TestExpectedComponents(t *testing.T) {
 			}
 		})
 	}
+}
+
+// katelloAllInOne is Katello with every service managed: the design's
+// example CR asks for these and the Smart Proxy of remote execution.
+var katelloAllInOne = []Expected{
+	{Name: "postgresql", Kind: "StatefulSet", Replicas: 1},
+	{Name: "redis", Kind: "Deployment", Replicas: 1},
+	{Name: "databases", Kind: "Job"},
+	{Name: "candlepin", Kind: "Deployment", Replicas: 1},
+	{Name: "pulp-migration", Kind: "Job"},
+	{Name: "migration", Kind: "Job"},
+	{Name: "web", Kind: "Deployment", Replicas: 1},
+	{Name: "dynflow-orchestrator", Kind: "Deployment", Replicas: 1},
+	{Name: "dynflow-worker", Kind: "Deployment", Replicas: 1},
+	{Name: "dynflow-worker-hosts-queue", Kind: "Deployment", Replicas: 1},
+	{Name: "katello-events", Kind: "Deployment", Replicas: 1},
+	{Name: "pulp-api", Kind: "Deployment", Replicas: 1},
+	{Name: "pulp-content", Kind: "Deployment", Replicas: 1},
+	{Name: "pulp-worker", Kind: "Deployment", Replicas: 2},
+	{Name: "pulp-registration", Kind: "Job"},
 }
 
 // Fixtures: workloads in the state their controllers leave them in.
@@ -178,6 +242,16 @@ func cond(typ, status, reason string, generation int64) map[string]any {
 		"lastTransitionTime": t0.Format(time.RFC3339), "observedGeneration": generation}
 }
 
+// withChecks adds the role's external checks to a status.
+func withChecks(status map[string]any, checks ...any) map[string]any {
+	status["external_checks"] = checks
+	return status
+}
+
+func check(name, endpoint, result, message string) map[string]any {
+	return map[string]any{"name": name, "endpoint": endpoint, "result": result, "message": message}
+}
+
 // succeeded is what the engine leaves after a successful run of generation.
 func succeeded(generation int64) map[string]any {
 	return engine(cond("Running", "False", "Successful", generation), cond("Successful", "True", "Successful", generation),
@@ -266,9 +340,9 @@ func TestCompute(t *testing.T) {
 				"migration: Job not found; web: Deployment not found; dynflow-orchestrator: Deployment not found; " +
 				"dynflow-worker: Deployment not found"},
 		},
-		"An external database is listed as an External component that is ready": {
+		"An external database that answered the operator's check is ready, and says where it is": {
 			spec:   v1alpha1.ForemanSpec{Database: v1alpha1.DatabaseSpec{Mode: "external"}},
-			status: succeeded(2),
+			status: withChecks(succeeded(2), check("postgresql", "db.example.com:5432", "Reachable", "PostgreSQL answered, without TLS")),
 			children: func() Children {
 				ch := ready(1)
 				ch.StatefulSets = nil
@@ -276,11 +350,57 @@ func TestCompute(t *testing.T) {
 			}(),
 			want:      Verdict{StateReady, ReasonAllComponentsReady, "All 6 components are ready; generation 2 is reconciled"},
 			component: "postgresql",
-			wantComp:  v1alpha1.ComponentStatus{Name: "postgresql", Kind: "External", Location: "external", Ready: true},
+			wantComp: v1alpha1.ComponentStatus{Name: "postgresql", Kind: "External", Location: "external", Endpoint: "db.example.com:5432",
+				Ready: true},
 		},
-		"Katello's hosts-queue worker is waited for": {
+		"An external database not checked yet is not ready": {
+			spec:   v1alpha1.ForemanSpec{Database: v1alpha1.DatabaseSpec{Mode: "external"}},
+			status: succeeded(2),
+			children: func() Children {
+				ch := ready(1)
+				ch.StatefulSets = nil
+				return ch
+			}(),
+			want: Verdict{StateProgressing, ReasonAwaitingComponents,
+				"postgresql: not checked yet: the operator checks it on its next run"},
+		},
+		"An external Candlepin that does not answer: Degraded, naming it and why": {
+			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": true}, Candlepin: &v1alpha1.CandlepinSpec{Mode: "external"}},
+			status: withChecks(succeeded(2),
+				check("candlepin", "https://old.example.com:23443/candlepin/status", "Unreachable", "connection refused")),
+			children: ready(1),
+			want: Verdict{StateDegraded, ReasonComponentFailed,
+				"candlepin: https://old.example.com:23443/candlepin/status does not answer: connection refused"},
+			component: "candlepin",
+			wantComp: v1alpha1.ComponentStatus{Name: "candlepin", Kind: "External", Location: "external",
+				Endpoint: "https://old.example.com:23443/candlepin/status",
+				Message:  "https://old.example.com:23443/candlepin/status does not answer: connection refused"},
+		},
+		"Katello's components are waited for, in order": {
 			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": true}}, status: succeeded(2), children: ready(1),
-			want: Verdict{StateProgressing, ReasonAwaitingComponents, "dynflow-worker-hosts-queue: Deployment not found"},
+			want: Verdict{StateProgressing, ReasonAwaitingComponents, "databases: Job not found; candlepin: Deployment not found; " +
+				"pulp-migration: Job not found; dynflow-worker-hosts-queue: Deployment not found; katello-events: Deployment not found; " +
+				"pulp-api: Deployment not found; pulp-content: Deployment not found; pulp-worker: Deployment not found; " +
+				"pulp-registration: Job not found"},
+		},
+		"Katello with every component up: Ready": {
+			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": true}}, status: succeeded(2),
+			children: func() Children {
+				ch := ready(1)
+				for _, c := range []string{"candlepin", "dynflow-worker-hosts-queue", "katello-events", "pulp-api", "pulp-content"} {
+					ch.Deployments = append(ch.Deployments, deployment(c, 1))
+				}
+				ch.Deployments = append(ch.Deployments, deployment("pulp-worker", 2))
+				for _, c := range []string{"databases", "pulp-migration", "pulp-registration"} {
+					j := job("foreman-"+c+"-1", batchv1.JobComplete)
+					j.Labels[LabelComponent] = c
+					ch.Jobs = append(ch.Jobs, j)
+				}
+				return ch
+			}(),
+			want:      Verdict{StateReady, ReasonAllComponentsReady, "All 15 components are ready; generation 2 is reconciled"},
+			component: "pulp-worker",
+			wantComp:  v1alpha1.ComponentStatus{Name: "pulp-worker", Kind: "Deployment", Location: "cluster", Ready: true, Replicas: 2, ReadyReplicas: 2},
 		},
 		"A Deployment past its progress deadline: Degraded": {
 			status: succeeded(2),
@@ -377,7 +497,7 @@ func TestCompute(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			got := Compute(Observation{Generation: 2, Spec: tt.spec, Status: tt.status, RunsReported: !tt.manualStatus,
+			got := Compute(Observation{Generation: 2, Expected: ExpectedComponents(tt.spec), Status: tt.status, RunsReported: !tt.manualStatus,
 				Children: tt.children})
 			if diff := cmp.Diff(tt.want, got.Verdict); diff != "" {
 				t.Errorf("verdict (-want +got):\n%s", diff)
@@ -409,5 +529,59 @@ func TestRunFailedBoundsTheEngineMessage(t *testing.T) {
 	}
 	if len(v.Message) > maxRunMessage+100 || !strings.HasSuffix(v.Message, "…") {
 		t.Errorf("message of %d bytes, want at most about %d ending in …", len(v.Message), maxRunMessage)
+	}
+}
+
+func TestObserveSmartProxy(t *testing.T) {
+	proxy := func(generation int64, conds ...v1alpha1.Condition) v1alpha1.SmartProxy {
+		p := v1alpha1.SmartProxy{ObjectMeta: meta("foreman-proxy", "smart-proxy")}
+		p.Generation = generation
+		p.Status.Conditions = conds
+		return p
+	}
+	cond := func(typ, status string, generation int64, msg string) v1alpha1.Condition {
+		return v1alpha1.Condition{Type: typ, Status: metav1.ConditionStatus(status), ObservedGeneration: generation, Message: msg}
+	}
+	tests := map[string]struct {
+		proxies []v1alpha1.SmartProxy
+		want    Observed
+	}{
+		"No SmartProxy yet": {
+			want: Observed{ComponentStatus: v1alpha1.ComponentStatus{Message: "SmartProxy not found"}},
+		},
+		"A SmartProxy Ready for its generation is ready": {
+			proxies: []v1alpha1.SmartProxy{proxy(2, cond("Ready", "True", 2, "All 2 components are ready"))},
+			want:    Observed{ComponentStatus: v1alpha1.ComponentStatus{Ready: true}},
+		},
+		"A SmartProxy Ready for an older generation is not, and says why": {
+			proxies: []v1alpha1.SmartProxy{proxy(3, cond("Ready", "True", 2, "All 2 components are ready"))},
+			want: Observed{ComponentStatus: v1alpha1.ComponentStatus{
+				Message: "SmartProxy foreman-proxy: All 2 components are ready"}},
+		},
+		"A SmartProxy on its way gives its own message": {
+			proxies: []v1alpha1.SmartProxy{proxy(1, cond("Ready", "False", 1, "registration: Job foreman-proxy-register-1 has not completed"))},
+			want: Observed{ComponentStatus: v1alpha1.ComponentStatus{
+				Message: "SmartProxy foreman-proxy: registration: Job foreman-proxy-register-1 has not completed"}},
+		},
+		"A degraded SmartProxy fails the component": {
+			proxies: []v1alpha1.SmartProxy{proxy(1, cond("Ready", "False", 1, "x"), cond("Degraded", "True", 1, "registration: Job r failed"))},
+			want: Observed{Failed: true, ComponentStatus: v1alpha1.ComponentStatus{
+				Message: "SmartProxy foreman-proxy is degraded: registration: Job r failed"}},
+		},
+		"A SmartProxy without a status waits for one": {
+			proxies: []v1alpha1.SmartProxy{proxy(1)},
+			want: Observed{ComponentStatus: v1alpha1.ComponentStatus{
+				Message: "SmartProxy foreman-proxy: no status for generation 1 yet"}},
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := Observe([]Expected{{Name: "smart-proxy", Kind: "SmartProxy"}}, Children{SmartProxies: tt.proxies}, nil)
+			want := tt.want
+			want.Name, want.Kind, want.Location = "smart-proxy", "SmartProxy", "cluster"
+			if diff := cmp.Diff([]Observed{want}, got); diff != "" {
+				t.Errorf("Observe (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

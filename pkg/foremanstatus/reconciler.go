@@ -3,11 +3,10 @@ package foremanstatus
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -31,26 +30,18 @@ import (
 	"github.com/theforeman/foreman-operator/pkg/watches"
 )
 
-// ControllerName names the reporter's controller in logs and metrics.
+// ControllerName names the Foreman reporter's controller in logs and
+// metrics; another kind's is "<kind>-status", in lower case.
 const ControllerName = "foreman-status"
 
-// ForemanKind is the kind the reporter serves, in any version watches.yaml
-// routes.
-var ForemanKind = schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "Foreman"}
-
-// The kinds of the workloads the reporter reads.
-var (
-	deploymentGVK  = appsv1.SchemeGroupVersion.WithKind("Deployment")
-	statefulSetGVK = appsv1.SchemeGroupVersion.WithKind("StatefulSet")
-	jobGVK         = batchv1.SchemeGroupVersion.WithKind("Job")
-)
-
 // Reconciler writes the Ready, Progressing and Degraded conditions and the
-// components of each Foreman from its workloads.
+// components of each CR of one kind from its workloads.
 type Reconciler struct {
 	Client    client.Client // cached reads and status writes
 	APIReader client.Reader // the live read a write is computed against
-	// GVK is the Foreman kind in the version watches.yaml routes.
+	// Kind is what the reporter knows of the kind it serves.
+	Kind Kind
+	// GVK is the kind in the version watches.yaml routes.
 	GVK schema.GroupVersionKind
 	// Selector is the watch's label selector: other Foremen are left alone.
 	Selector labels.Selector
@@ -59,54 +50,67 @@ type Reconciler struct {
 	RunsReported bool
 	// Now is the clock of lastTransitionTime; nil means time.Now.
 	Now func() time.Time
+
+	// owns are the kinds of Kind.Owns the cluster serves, found by
+	// SetupWithManager; only these are watched and read.
+	owns map[schema.GroupVersionKind]bool
 }
 
-// Setup adds the reporter to mgr when ws routes the Foreman kind, and does
-// nothing otherwise. Like every controller it runs only on the leader.
-func Setup(mgr manager.Manager, ws []watches.Watch) error {
-	i := findWatch(ws)
-	if i < 0 {
-		return nil
-	}
-	w := ws[i]
-	selector, err := metav1.LabelSelectorAsSelector(&w.Selector)
-	if err != nil {
-		return fmt.Errorf("set up the Foreman status reporter: selector: %w", err)
-	}
-	r := &Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), GVK: w.GroupVersionKind,
-		Selector: selector, RunsReported: w.ManageStatus}
-	return r.SetupWithManager(mgr)
-}
-
-func findWatch(ws []watches.Watch) int {
-	for i, w := range ws {
-		if w.GroupVersionKind.GroupKind() == ForemanKind {
-			return i
+// Setup adds a reporter to mgr for each of kinds that ws routes, and
+// nothing for the others: the Smart Proxy package, whose watches route only
+// the SmartProxy kind, never needs the Foreman CRD. Like every controller
+// the reporters run only on the leader.
+func Setup(mgr manager.Manager, ws []watches.Watch, kinds ...Kind) error {
+	for _, k := range kinds {
+		for _, w := range ws {
+			if w.GroupVersionKind.GroupKind() != k.GroupKind {
+				continue
+			}
+			selector, err := metav1.LabelSelectorAsSelector(&w.Selector)
+			if err != nil {
+				return fmt.Errorf("set up the %s status reporter: selector: %w", k.GroupKind.Kind, err)
+			}
+			r := &Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Kind: k, GVK: w.GroupVersionKind,
+				Selector: selector, RunsReported: w.ManageStatus}
+			if err := r.SetupWithManager(mgr); err != nil {
+				return err
+			}
 		}
-	}
-	return -1
-}
-
-// SetupWithManager watches Foremen (every change, status included: the
-// engine's conditions count) and the workloads they control.
-func (r *Reconciler) SetupWithManager(mgr manager.Manager) error {
-	err := builder.ControllerManagedBy(mgr).
-		Named(ControllerName).
-		For(object(r.GVK), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
-			return r.Selector.Matches(labels.Set(o.GetLabels()))
-		}))).
-		Owns(object(deploymentGVK)).
-		Owns(object(statefulSetGVK)).
-		Owns(object(jobGVK)).
-		WithOptions(controller.Options{SkipNameValidation: ptr.To(true)}). // tests start several managers
-		Complete(r)
-	if err != nil {
-		return fmt.Errorf("set up the Foreman status reporter: %w", err)
 	}
 	return nil
 }
 
-// Reconcile gets the Foreman, reads its workloads, and writes what they
+// SetupWithManager watches the CRs (every change, status included: the
+// engine's conditions count) and, where the cluster serves them, the kinds
+// of children Kind.Owns names.
+func (r *Reconciler) SetupWithManager(mgr manager.Manager) error {
+	name := ControllerName
+	if r.Kind.GroupKind != ForemanKind {
+		name = strings.ToLower(r.Kind.GroupKind.Kind) + "-status"
+	}
+	b := builder.ControllerManagedBy(mgr).
+		Named(name).
+		For(object(r.GVK), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			return r.Selector.Matches(labels.Set(o.GetLabels()))
+		})))
+	r.owns = map[schema.GroupVersionKind]bool{}
+	for _, gvk := range r.Kind.Owns {
+		if _, err := mgr.GetRESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
+			mgr.GetLogger().Info("Not watching a kind the cluster does not serve", "controller", name, "kind", gvk.String())
+			continue
+		}
+		r.owns[gvk] = true
+		b = b.Owns(object(gvk))
+	}
+	// Tests start several managers: names repeat.
+	err := b.WithOptions(controller.Options{SkipNameValidation: ptr.To(true)}).Complete(r)
+	if err != nil {
+		return fmt.Errorf("set up the %s status reporter: %w", r.Kind.GroupKind.Kind, err)
+	}
+	return nil
+}
+
+// Reconcile gets the CR, reads its workloads, and writes what they
 // say, when that changed.
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	cr := object(r.GVK)
@@ -132,19 +136,21 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 
 // report is cr's status with the reporter's part computed from children.
 func (r *Reconciler) report(cr *unstructured.Unstructured, children Children) (map[string]any, error) {
-	var spec v1alpha1.ForemanSpec
-	if raw, ok := cr.Object["spec"].(map[string]any); ok {
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &spec); err != nil {
-			return nil, reconcile.TerminalError(fmt.Errorf("read the spec of Foreman %s: %w", klog.KObj(cr), err))
-		}
+	spec, _ := cr.Object["spec"].(map[string]any)
+	expected, err := r.Kind.Expected(spec)
+	if err != nil {
+		return nil, reconcile.TerminalError(fmt.Errorf("%s %s: %w", r.GVK.Kind, klog.KObj(cr), err))
 	}
 	prev := statusOf(cr)
-	rep := Compute(Observation{Generation: cr.GetGeneration(), Spec: spec, Status: prev,
+	rep := Compute(Observation{Generation: cr.GetGeneration(), Expected: expected, Status: prev,
 		RunsReported: r.RunsReported, Children: children})
+	if r.Kind.Keys != nil {
+		rep.Keys = r.Kind.Keys(rep.Components)
+	}
 	return Apply(prev, rep, r.now()), nil
 }
 
-// writeStatus recomputes the status against a live read of the Foreman and
+// writeStatus recomputes the status against a live read of the CR and
 // writes it with a merge patch that carries the resourceVersion, retried on
 // conflict, so that what the engine writes meanwhile is never lost.
 func (r *Reconciler) writeStatus(ctx context.Context, cached *unstructured.Unstructured, children Children) error {
@@ -166,24 +172,31 @@ func (r *Reconciler) writeStatus(ctx context.Context, cached *unstructured.Unstr
 		if err := r.Client.Status().Patch(ctx, live, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
 			return err
 		}
-		logChange(log, prev, next)
+		logChange(log, r.GVK.Kind, prev, next)
 		return nil
 	})
 	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("update the status of Foreman %s: %w", klog.KObj(cached), err)
+		return fmt.Errorf("update the status of %s %s: %w", r.GVK.Kind, klog.KObj(cached), err)
 	}
 	return nil
 }
 
-// children lists the workloads cr controls that carry LabelComponent.
+// children lists the children cr controls that carry LabelComponent, of
+// the kinds the reporter watches.
 func (r *Reconciler) children(ctx context.Context, cr *unstructured.Unstructured) (Children, error) {
 	var ch Children
-	err := listOwned(ctx, r.Client, cr, deploymentGVK, &ch.Deployments)
-	if err == nil {
-		err = listOwned(ctx, r.Client, cr, statefulSetGVK, &ch.StatefulSets)
+	var err error
+	if r.owns[DeploymentGVK] {
+		err = listOwned(ctx, r.Client, cr, DeploymentGVK, &ch.Deployments)
 	}
-	if err == nil {
-		err = listOwned(ctx, r.Client, cr, jobGVK, &ch.Jobs)
+	if err == nil && r.owns[StatefulSetGVK] {
+		err = listOwned(ctx, r.Client, cr, StatefulSetGVK, &ch.StatefulSets)
+	}
+	if err == nil && r.owns[JobGVK] {
+		err = listOwned(ctx, r.Client, cr, JobGVK, &ch.Jobs)
+	}
+	if err == nil && r.owns[SmartProxyGVK] {
+		err = listOwned(ctx, r.Client, cr, SmartProxyGVK, &ch.SmartProxies)
 	}
 	return ch, err
 }
@@ -194,7 +207,7 @@ func listOwned[T any](ctx context.Context, c client.Reader, cr client.Object, gv
 	list := &unstructured.UnstructuredList{}
 	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
 	if err := c.List(ctx, list, client.InNamespace(cr.GetNamespace()), client.HasLabels{LabelComponent}); err != nil {
-		return fmt.Errorf("list %ss of Foreman %s: %w", gvk.Kind, klog.KObj(cr), err)
+		return fmt.Errorf("list the %ss of %s: %w", gvk.Kind, klog.KObj(cr), err)
 	}
 	for i := range list.Items {
 		u := &list.Items[i]
@@ -212,16 +225,16 @@ func listOwned[T any](ctx context.Context, c client.Reader, cr client.Object, gv
 
 // logChange logs a change of the Ready condition's status or reason, and
 // any other change at V(1).
-func logChange(log logr.Logger, prev, next map[string]any) {
+func logChange(log logr.Logger, kind string, prev, next map[string]any) {
 	was, is := readyOf(prev), readyOf(next)
 	if is == nil {
 		return
 	}
 	if was == nil || was.Status != is.Status || was.Reason != is.Reason {
-		log.Info("Foreman status changed", "ready", is.Status, "reason", is.Reason, "message", is.Message)
+		log.Info(kind+" status changed", "ready", is.Status, "reason", is.Reason, "message", is.Message)
 		return
 	}
-	log.V(1).Info("Updated Foreman status", "ready", is.Status, "reason", is.Reason, "message", is.Message)
+	log.V(1).Info("Updated "+kind+" status", "ready", is.Status, "reason", is.Reason, "message", is.Message)
 }
 
 func readyOf(s map[string]any) *v1alpha1.Condition {

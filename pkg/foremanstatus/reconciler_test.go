@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
@@ -35,6 +36,7 @@ import (
 	"github.com/theforeman/foreman-operator/internal/testcluster"
 	"github.com/theforeman/foreman-operator/pkg/apis/app/v1alpha1"
 	"github.com/theforeman/foreman-operator/pkg/foremanstatus"
+	"github.com/theforeman/foreman-operator/pkg/smartproxystatus"
 	"github.com/theforeman/foreman-operator/pkg/status"
 	"github.com/theforeman/foreman-operator/pkg/watches"
 )
@@ -47,7 +49,8 @@ var (
 		utilruntime.Must(apiextensionsv1.AddToScheme(s))
 		return s
 	}()
-	foremanGVK = v1alpha1.GroupVersion.WithKind("Foreman")
+	foremanGVK    = v1alpha1.GroupVersion.WithKind("Foreman")
+	smartProxyGVK = v1alpha1.GroupVersion.WithKind("SmartProxy")
 )
 
 // startEnvtest starts an API server with the Foreman CRD from config/crd/bases.
@@ -78,7 +81,7 @@ func startEnvtest(t *testing.T) *rest.Config {
 	return cfg
 }
 
-// startReporter runs a manager with only the reporter, as main registers it,
+// startReporter runs a manager with only the reporters, as main registers them,
 // caching only the given namespaces (all when none), as WATCH_NAMESPACE does.
 func startReporter(t *testing.T, cfg *rest.Config, namespaces ...string) {
 	t.Helper()
@@ -93,8 +96,8 @@ func startReporter(t *testing.T, cfg *rest.Config, namespaces ...string) {
 	if err != nil {
 		t.Fatalf("Create manager: %v", err)
 	}
-	ws := []watches.Watch{{GroupVersionKind: foremanGVK, ManageStatus: true}}
-	if err := foremanstatus.Setup(mgr, ws); err != nil {
+	ws := []watches.Watch{{GroupVersionKind: foremanGVK, ManageStatus: true}, {GroupVersionKind: smartProxyGVK, ManageStatus: true}}
+	if err := foremanstatus.Setup(mgr, ws, foremanstatus.Foreman, smartproxystatus.Kind); err != nil {
 		t.Fatalf("Setup: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -315,14 +318,24 @@ func followVersions(w watch.Interface, violations chan<- string, versions chan<-
 	versions <- n
 }
 
-// fixture makes the workloads of a Foreman, and writes as the engine does.
-// Its methods report errors with Errorf, so that they may run in goroutines.
+// fixture makes the workloads of a CR, a Foreman unless gvk says otherwise,
+// and writes as the engine does. Its methods report errors with Errorf, so
+// that they may run in goroutines.
 type fixture struct {
 	t     *testing.T
 	c     client.Client
-	owner *v1alpha1.Foreman
+	owner client.Object
+	// gvk is the owner's kind; the Foreman's when zero.
+	gvk schema.GroupVersionKind
 	// timeout of expect; 10 s when zero.
 	timeout time.Duration
+}
+
+func (f *fixture) kind() schema.GroupVersionKind {
+	if f.gvk.Empty() {
+		return foremanGVK
+	}
+	return f.gvk
 }
 
 func (f *fixture) get() *v1alpha1.Foreman {
@@ -352,7 +365,7 @@ func (f *fixture) engine(compute func(prev map[string]any, generation int64) map
 	ctx := context.Background()
 	err := retry.RetryOnConflict(testBackoff, func() error {
 		live := &unstructured.Unstructured{}
-		live.SetGroupVersionKind(foremanGVK)
+		live.SetGroupVersionKind(f.kind())
 		if err := f.c.Get(ctx, client.ObjectKeyFromObject(f.owner), live); err != nil {
 			return err
 		}
@@ -402,12 +415,18 @@ func (f *fixture) expectMessage(what string, state foremanstatus.State, reason s
 		timeout = 10 * time.Second
 	}
 	var last string
-	testcluster.Eventually(f.t, timeout, what, func(context.Context) (bool, error) {
-		fm := f.get()
+	testcluster.Eventually(f.t, timeout, what, func(ctx context.Context) (bool, error) {
+		cr := &unstructured.Unstructured{}
+		cr.SetGroupVersionKind(f.kind())
+		if err := f.c.Get(ctx, client.ObjectKeyFromObject(f.owner), cr); err != nil {
+			return false, err
+		}
+		st, _, _ := unstructured.NestedMap(cr.Object, "status")
+		conds := foremanstatus.Conditions(st)
 		var b strings.Builder
 		ok := true
 		for _, typ := range []string{foremanstatus.TypeReady, foremanstatus.TypeProgressing, foremanstatus.TypeDegraded} {
-			cond := condition(fm, typ)
+			cond := findCondition(conds, typ)
 			if cond == nil {
 				fmt.Fprintf(&b, "%s missing; ", typ)
 				ok = false
@@ -419,7 +438,7 @@ func (f *fixture) expectMessage(what string, state foremanstatus.State, reason s
 				want = metav1.ConditionTrue
 			}
 			ok = ok && cond.Status == want && cond.Reason == reason && message(cond.Message) &&
-				cond.ObservedGeneration == fm.Generation && !cond.LastTransitionTime.IsZero()
+				cond.ObservedGeneration == cr.GetGeneration() && transitioned(st, typ)
 		}
 		last = b.String()
 		if ok {
@@ -427,6 +446,27 @@ func (f *fixture) expectMessage(what string, state foremanstatus.State, reason s
 		}
 		return false, fmt.Errorf("%s", last)
 	})
+}
+
+// transitioned reports whether condition typ of status has a lastTransitionTime.
+func transitioned(status map[string]any, typ string) bool {
+	list, _ := status["conditions"].([]any)
+	for _, entry := range list {
+		if m, _ := entry.(map[string]any); m["type"] == typ {
+			t, _ := m["lastTransitionTime"].(string)
+			return t != ""
+		}
+	}
+	return false
+}
+
+func findCondition(cs []v1alpha1.Condition, typ string) *v1alpha1.Condition {
+	for i := range cs {
+		if cs[i].Type == typ {
+			return &cs[i]
+		}
+	}
+	return nil
 }
 
 // expectEngineKept checks that the engine's conditions and the role's keys
@@ -479,12 +519,12 @@ func (f *fixture) ownerRefs(name string) []metav1.OwnerReference {
 	if strings.HasPrefix(name, "someone-elses-") {
 		return nil
 	}
-	return []metav1.OwnerReference{*metav1.NewControllerRef(f.owner, foremanGVK)}
+	return []metav1.OwnerReference{*metav1.NewControllerRef(f.owner, f.kind())}
 }
 
 func (f *fixture) meta(name, component string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Name: name, Namespace: f.owner.Namespace, OwnerReferences: f.ownerRefs(name),
-		Labels: map[string]string{foremanstatus.LabelComponent: component, "app.kubernetes.io/instance": f.owner.Name}}
+	return metav1.ObjectMeta{Name: name, Namespace: f.owner.GetNamespace(), OwnerReferences: f.ownerRefs(name),
+		Labels: map[string]string{foremanstatus.LabelComponent: component, "app.kubernetes.io/instance": f.owner.GetName()}}
 }
 
 func podTemplate(component string) corev1.PodTemplateSpec {
@@ -550,7 +590,7 @@ func (f *fixture) deployment(name, component string, replicas, available int32) 
 // stuck marks a Deployment as past its progress deadline.
 func (f *fixture) stuck(name string) {
 	f.t.Helper()
-	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: f.owner.Namespace}}
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: f.owner.GetNamespace()}}
 	f.writeStatus(d, func() {
 		d.Status.AvailableReplicas, d.Status.ReadyReplicas = 0, 0
 		d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse,
@@ -572,11 +612,17 @@ func (f *fixture) statefulSet(name, component string, replicas int32) {
 	})
 }
 
+// job makes the owner's Job: a Foreman's migration, a SmartProxy's
+// registration.
 func (f *fixture) job(name string) *batchv1.Job {
 	f.t.Helper()
-	tmpl := podTemplate("migration")
+	component := "migration"
+	if f.kind() == smartProxyGVK {
+		component = "registration"
+	}
+	tmpl := podTemplate(component)
 	tmpl.Spec.RestartPolicy = corev1.RestartPolicyNever
-	j := &batchv1.Job{ObjectMeta: f.meta(name, "migration"), Spec: batchv1.JobSpec{Template: tmpl}}
+	j := &batchv1.Job{ObjectMeta: f.meta(name, component), Spec: batchv1.JobSpec{Template: tmpl}}
 	f.createOrGet(j)
 	return j
 }

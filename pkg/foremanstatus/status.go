@@ -10,18 +10,20 @@ import (
 
 // The status keys the reporter reads and writes.
 const (
-	keyConditions = "conditions"
-	keyComponents = "components"
+	keyConditions     = "conditions"
+	keyComponents     = "components"
+	keyExternalChecks = "external_checks"
 )
 
 // reporterTypes are the condition types the reporter owns, in the order it
 // appends them.
 var reporterTypes = []string{TypeReady, TypeProgressing, TypeDegraded}
 
-// Observation is everything the reporter read about one Foreman.
+// Observation is everything the reporter read about one CR.
 type Observation struct {
 	Generation int64
-	Spec       v1alpha1.ForemanSpec
+	// Expected are the components the CR's spec asks for (Kind.Expected).
+	Expected []Expected
 	// Status is the Foreman's .status as found; only its conditions are read.
 	Status map[string]any
 	// RunsReported is whether the engine writes its run conditions.
@@ -29,16 +31,19 @@ type Observation struct {
 	Children     Children
 }
 
-// Report is what the reporter writes for one Foreman.
+// Report is what the reporter writes for one CR.
 type Report struct {
 	Generation int64
 	Verdict    Verdict
 	Components []Observed
+	// Keys are further status keys the reporter owns for this kind
+	// (Kind.Keys), written as they are; nil for none.
+	Keys map[string]any
 }
 
 // Compute judges an observation with the readiness chain.
 func Compute(o Observation) Report {
-	components := Observe(ExpectedComponents(o.Spec), o.Children)
+	components := Observe(o.Expected, o.Children, ExternalChecks(o.Status))
 	verdict := NewReadinessChain().Evaluate(Input{
 		Generation: o.Generation, Conditions: Conditions(o.Status),
 		RunsReported: o.RunsReported, Components: components,
@@ -48,7 +53,7 @@ func Compute(o Observation) Report {
 
 // Apply returns a copy of prev with the reporter's part set from r: the
 // Ready, Progressing and Degraded conditions, replaced in place or appended
-// in that order, and the components key. Every other key and condition is
+// in that order, the components key and r's further keys. Every other key and condition is
 // carried over unchanged and in place. A condition keeps its
 // lastTransitionTime while its status does not change, so applying the same
 // report twice gives an equal status. prev is not changed; the result holds
@@ -98,6 +103,9 @@ func Apply(prev map[string]any, r Report, now time.Time) map[string]any {
 	}
 	out[keyConditions] = conditions
 	out[keyComponents] = componentsValue(r.Components)
+	for k, v := range r.Keys {
+		out[k] = v
+	}
 	return out
 }
 
@@ -125,6 +133,9 @@ func componentsValue(cs []Observed) []any {
 		if c.Location != "" {
 			m["location"] = c.Location
 		}
+		if c.Endpoint != "" {
+			m["endpoint"] = c.Endpoint
+		}
 		if c.Replicas != 0 {
 			m["replicas"] = int64(c.Replicas)
 		}
@@ -135,6 +146,27 @@ func componentsValue(cs []Observed) []any {
 			m["message"] = c.Message
 		}
 		out = append(out, m)
+	}
+	return out
+}
+
+// ExternalChecks reads the role's checks of the services outside the
+// cluster (status key external_checks) leniently, by component name:
+// entries without a name are skipped.
+func ExternalChecks(status map[string]any) map[string]v1alpha1.ExternalCheck {
+	list, _ := status[keyExternalChecks].([]any)
+	out := make(map[string]v1alpha1.ExternalCheck, len(list))
+	for _, entry := range list {
+		m, _ := entry.(map[string]any)
+		name, _ := m["name"].(string)
+		if name == "" {
+			continue
+		}
+		c := v1alpha1.ExternalCheck{Name: name}
+		c.Endpoint, _ = m["endpoint"].(string)
+		c.Result, _ = m["result"].(string)
+		c.Message, _ = m["message"].(string)
+		out[name] = c
 	}
 	return out
 }

@@ -83,8 +83,15 @@ func TestKubectlGetShowsReadyVersionURLAndAge(t *testing.T) {
 	}
 }
 
-// serverTable asks the API server for the table kubectl prints.
+// serverTable asks the API server for the table kubectl prints of foremen.
 func serverTable(t *testing.T, ns string) *metav1.Table {
+	t.Helper()
+	return serverTableOf(t, ns, "foremen")
+}
+
+// serverTableOf asks the API server for the table kubectl prints of a
+// resource.
+func serverTableOf(t *testing.T, ns, resource string) *metav1.Table {
 	t.Helper()
 	cfg := rest.CopyConfig(config(t))
 	cfg.GroupVersion = &appv1alpha1.GroupVersion
@@ -94,15 +101,15 @@ func serverTable(t *testing.T, ns string) *metav1.Table {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := rc.Get().Namespace(ns).Resource("foremen").
+	raw, err := rc.Get().Namespace(ns).Resource(resource).
 		SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").
 		DoRaw(context.Background())
 	if err != nil {
-		t.Fatalf("Get the table of foremen: %v", err)
+		t.Fatalf("Get the table of %s: %v", resource, err)
 	}
 	var table metav1.Table
 	if err := json.Unmarshal(raw, &table); err != nil {
-		t.Fatalf("Parse the table of foremen: %v\n%s", err, raw)
+		t.Fatalf("Parse the table of %s: %v\n%s", resource, err, raw)
 	}
 	return &table
 }
@@ -112,9 +119,10 @@ func serverTable(t *testing.T, ns string) *metav1.Table {
 func TestKubectlAppliesTheCRDAndTheSamples(t *testing.T) {
 	c := strictClient(t)
 	ctx := context.Background()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "foreman"}}
-	if err := c.Create(ctx, ns); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"foreman", "foreman-proxy"} {
+		if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	kubectl := testEnv.ControlPlane.KubeCtl()
 	for _, dir := range []string{filepath.Join("..", "..", "config", "crd"), samplesDir} {
@@ -134,7 +142,10 @@ func TestKubectlAppliesTheCRDAndTheSamples(t *testing.T) {
 		names = append(names, f.Name)
 	}
 	slices.Sort(names)
-	if diff := cmp.Diff([]string{"foreman-external-db", "foreman-tls", "myforeman"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"foreman-external-db", "foreman-tls", "foreman-transitional", "myforeman"}, names); diff != "" {
 		t.Errorf("Foremen in namespace foreman after applying the samples (-want +got):\n%s", diff)
+	}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "foreman-proxy", Name: "proxy"}, &appv1alpha1.SmartProxy{}); err != nil {
+		t.Errorf("The SmartProxy sample after applying the samples: %v", err)
 	}
 }

@@ -146,6 +146,63 @@ func TestInvalidForemenAreRefusedWithAReadableMessage(t *testing.T) {
 			want: []string{`unknown field "spec.web.nodeSelector"`},
 		},
 		{
+			name: "An external Candlepin mode without the external Candlepin is refused",
+			spec: `candlepin: {mode: external}`,
+			want: []string{"spec.candlepin", "candlepin.mode external needs candlepin.external with url and credentials_secret"},
+		},
+		{
+			name: "A second Candlepin replica is refused",
+			spec: `candlepin: {managed: {replicas: 2}}`,
+			want: []string{"spec.candlepin.managed.replicas", "Candlepin runs one replica"},
+		},
+		{
+			name: "An external Candlepin URL over plain HTTP is refused",
+			spec: `candlepin: {mode: external, external: {url: "http://old.example.com:23443/candlepin", credentials_secret: {name: cp}}}`,
+			want: []string{"spec.candlepin.external.url", "url must be https://host[:port]/path"},
+		},
+		{
+			name: "An external Pulp mode without the external Pulp is refused",
+			spec: `pulp: {mode: external}`,
+			want: []string{"spec.pulp", "pulp.mode external needs pulp.external with url"},
+		},
+		{
+			name: "An external Pulp URL with a path is refused",
+			spec: `pulp: {mode: external, external: {url: "https://old.example.com/pulp/api/v3"}}`,
+			want: []string{"spec.pulp.external.url", "url must be https://host[:port], without a path"},
+		},
+		{
+			name: "Object storage without its Secret is refused",
+			spec: `pulp: {managed: {storage: {type: object}}}`,
+			want: []string{"spec.pulp.managed.storage", "storage.type object needs object_storage_secret"},
+		},
+		{
+			name: "An unknown Pulp storage access mode is refused",
+			spec: `pulp: {managed: {storage: {access_mode: ReadOnlyMany}}}`,
+			want: []string{"spec.pulp.managed.storage.access_mode", `Unsupported value: "ReadOnlyMany"`},
+		},
+		{
+			name: "Katello on an external database without a database for Candlepin is refused",
+			spec: `{plugins: {katello: true}, database: {mode: external, external: {host: db.example.com, credentials_secret: {name: db}}},
+			        pulp: {mode: external, external: {url: "https://old.example.com"}}}`,
+			want: []string{"spec.candlepin", "katello with database.mode external needs candlepin.managed.database or candlepin.mode external"},
+		},
+		{
+			name: "rh_cloud (which turns Katello on) on an external database without a database for Pulp is refused",
+			spec: `{plugins: {rh_cloud: true}, database: {mode: external, external: {host: db.example.com, credentials_secret: {name: db}}},
+			        candlepin: {mode: external, external: {url: "https://old.example.com:23443/candlepin", credentials_secret: {name: cp}}}}`,
+			want: []string{"spec.pulp", "katello with database.mode external needs pulp.managed.database or pulp.mode external"},
+		},
+		{
+			name: "A Candlepin database without a host is refused while the Foreman database is managed",
+			spec: `candlepin: {managed: {database: {credentials_secret: {name: cp-db}}}}`,
+			want: []string{"spec.candlepin.managed.database.host", "candlepin.managed.database.host is required unless database.mode is external"},
+		},
+		{
+			name: "A Pulp database without a host is refused while the Foreman database is managed",
+			spec: `pulp: {managed: {database: {credentials_secret: {name: pulp-db}}}}`,
+			want: []string{"spec.pulp.managed.database.host", "pulp.managed.database.host is required unless database.mode is external"},
+		},
+		{
 			name: "A memory limit that is not a quantity is refused",
 			spec: `web: {resources: {limits: {memory: lots}}}`,
 			want: []string{"spec.web.resources.limits.memory", `Invalid value: "lots"`},

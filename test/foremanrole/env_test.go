@@ -24,6 +24,8 @@ import (
 	"github.com/theforeman/foreman-operator/internal/testcluster"
 	"github.com/theforeman/foreman-operator/internal/testoperator"
 	appv1alpha1 "github.com/theforeman/foreman-operator/pkg/apis/app/v1alpha1"
+
+	"github.com/theforeman/foreman-operator/internal/testrepo"
 )
 
 var scheme = func() *runtime.Scheme {
@@ -49,6 +51,32 @@ type env struct {
 	ns        string
 	runnerDir string
 	op        *testoperator.Process
+}
+
+// operatorArgs are the operator's command line and environment for the
+// namespace ns, with its runs' artifacts in runnerDir.
+func operatorArgs(root, ns, runnerDir string) ([]string, []string) {
+	return []string{
+			"--watches-file", filepath.Join(root, "watches.yaml"),
+			"--kubeconfig", os.Getenv(testcluster.KubeconfigEnv),
+			"--proxy-port", "0", "--metrics-bind-address", "0", "--health-probe-bind-address", "0",
+			"--runner-dir", runnerDir, "--zap-log-level", "info",
+		}, []string{
+			"WATCH_NAMESPACE=" + ns,
+			"ANSIBLE_GATHERING=explicit",
+			"ANSIBLE_ROLES_PATH=" + filepath.Join(root, "roles"),
+		}
+}
+
+// restartOperator stops the operator (SIGTERM, as a rollout does) and
+// starts another one on the same namespace.
+func (e *env) restartOperator() {
+	e.t.Helper()
+	if !e.op.Stop(time.Minute) {
+		e.t.Fatal("the operator did not stop within a minute of SIGTERM")
+	}
+	args, environ := operatorArgs(testrepo.Root(e.t), e.ns, e.runnerDir)
+	e.op = testoperator.Start(e.t, args, environ...)
 }
 
 // startOperator makes the namespace and starts the operator on it; both go
@@ -77,17 +105,8 @@ func startOperator(t *testing.T) *env {
 // start runs an operator process on the namespace: the first, or the next
 // one after a test killed the last.
 func (e *env) start() {
-	root := repoRoot(e.t)
-	e.op = testoperator.Start(e.t, []string{
-		"--watches-file", filepath.Join(root, "watches.yaml"),
-		"--kubeconfig", os.Getenv(testcluster.KubeconfigEnv),
-		"--proxy-port", "0", "--metrics-bind-address", "0", "--health-probe-bind-address", "0",
-		"--runner-dir", e.runnerDir, "--zap-log-level", "info",
-	},
-		"WATCH_NAMESPACE="+e.ns,
-		"ANSIBLE_GATHERING=explicit",
-		"ANSIBLE_ROLES_PATH="+filepath.Join(root, "roles"),
-	)
+	args, environ := operatorArgs(testrepo.Root(e.t), e.ns, e.runnerDir)
+	e.op = testoperator.Start(e.t, args, environ...)
 }
 
 func (e *env) create(obj client.Object) {
@@ -105,6 +124,15 @@ func (e *env) foreman(name string) *appv1alpha1.Foreman {
 		e.t.Fatalf("Get Foreman %s: %v", name, err)
 	}
 	return f
+}
+
+func (e *env) smartProxy(name string) *appv1alpha1.SmartProxy {
+	e.t.Helper()
+	sp := &appv1alpha1.SmartProxy{}
+	if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: e.ns, Name: name}, sp); err != nil {
+		e.t.Fatalf("Get SmartProxy %s: %v", name, err)
+	}
+	return sp
 }
 
 // update changes the Foreman's spec (or metadata) with mutate, retrying on
@@ -125,9 +153,13 @@ func (e *env) update(name string, mutate func(*appv1alpha1.Foreman)) {
 }
 
 func condition(f *appv1alpha1.Foreman, typ string) *appv1alpha1.Condition {
-	for i := range f.Status.Conditions {
-		if f.Status.Conditions[i].Type == typ {
-			return &f.Status.Conditions[i]
+	return findCondition(f.Status.Conditions, typ)
+}
+
+func findCondition(cs []appv1alpha1.Condition, typ string) *appv1alpha1.Condition {
+	for i := range cs {
+		if cs[i].Type == typ {
+			return &cs[i]
 		}
 	}
 	return nil
@@ -170,7 +202,8 @@ func completion(f *appv1alpha1.Foreman) string {
 	return ""
 }
 
-// children lists the objects of a Foreman instance by kind.
+// children lists the objects of a Foreman instance by kind. Jobs are the
+// migration Jobs; OtherJobs the rest (Katello's).
 type children struct {
 	Deployments  []appsv1.Deployment
 	StatefulSets []appsv1.StatefulSet
@@ -180,6 +213,8 @@ type children struct {
 	ConfigMaps   []corev1.ConfigMap
 	Secrets      []corev1.Secret
 	Ingresses    []networkingv1.Ingress
+	OtherJobs    []batchv1.Job
+	Claims       []corev1.PersistentVolumeClaim
 }
 
 func (e *env) children(instance string) children {
@@ -195,19 +230,22 @@ func (e *env) children(instance string) children {
 		cm  corev1.ConfigMapList
 		sec corev1.SecretList
 		ing networkingv1.IngressList
+		pvc corev1.PersistentVolumeClaimList
 	)
-	for _, l := range []client.ObjectList{&d, &s, &j, &cj, &svc, &cm, &sec, &ing} {
+	for _, l := range []client.ObjectList{&d, &s, &j, &cj, &svc, &cm, &sec, &ing, &pvc} {
 		if err := e.c.List(ctx, l, opts...); err != nil {
 			e.t.Fatalf("List %T: %v", l, err)
 		}
 	}
-	var migrations []batchv1.Job
+	var migrations, others []batchv1.Job
 	for _, job := range j.Items {
 		if job.Labels["app.kubernetes.io/component"] == "migration" {
 			migrations = append(migrations, job)
+		} else {
+			others = append(others, job)
 		}
 	}
-	return children{d.Items, s.Items, migrations, cj.Items, svc.Items, cm.Items, sec.Items, ing.Items}
+	return children{d.Items, s.Items, migrations, cj.Items, svc.Items, cm.Items, sec.Items, ing.Items, others, pvc.Items}
 }
 
 // names lists the names of objects.
@@ -250,6 +288,9 @@ func (c children) versions() map[string]string {
 	}
 	for i := range c.Jobs {
 		gen("Job", &c.Jobs[i])
+	}
+	for i := range c.OtherJobs {
+		gen("Job", &c.OtherJobs[i])
 	}
 	for i := range c.CronJobs {
 		gen("CronJob", &c.CronJobs[i])
@@ -329,7 +370,7 @@ func (c children) podTemplates() map[string]corev1.PodTemplateSpec {
 		}
 		out["StatefulSet/"+s.Name] = tpl
 	}
-	for _, j := range c.Jobs {
+	for _, j := range append(append([]batchv1.Job{}, c.Jobs...), c.OtherJobs...) {
 		out["Job/"+j.Name] = j.Spec.Template
 	}
 	for _, cj := range c.CronJobs {

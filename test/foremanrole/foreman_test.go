@@ -116,6 +116,20 @@ func TestForemanWithRemoteExecution(t *testing.T) {
 		t.FailNow()
 	}
 
+	t.Run("the Foreman owns a SmartProxy with remote_execution_ssh", func(t *testing.T) {
+		f := e.foreman(name)
+		sp := e.smartProxy(name + "-proxy")
+		if ref := metav1.GetControllerOf(sp); ref == nil || ref.UID != f.UID || ref.Kind != "Foreman" {
+			t.Errorf("SmartProxy %s is controlled by %+v, want the Foreman %s", sp.Name, ref, f.UID)
+		}
+		if sp.Spec.Foreman.Name != name || !slices.Equal(sp.Spec.Features, []string{"remote_execution_ssh"}) || sp.Spec.Version != "3.16" {
+			t.Errorf("SmartProxy spec: foreman %+v, features %v, version %q", sp.Spec.Foreman, sp.Spec.Features, sp.Spec.Version)
+		}
+		if f.Status.SmartProxy != sp.Name {
+			t.Errorf("Foreman status smart_proxy %q, want %s", f.Status.SmartProxy, sp.Name)
+		}
+	})
+
 	t.Run("every pod passes the restricted Pod Security Standard", func(t *testing.T) {
 		e := *e
 		e.t = t
@@ -143,10 +157,33 @@ func TestForemanWithRemoteExecution(t *testing.T) {
 				t.Errorf("component %s not ready while Ready=True: %s", c.Name, c.Message)
 			}
 		}
-		for _, want := range []string{"web", "dynflow-orchestrator", "dynflow-worker", "postgresql", "redis", "migration"} {
+		for _, want := range []string{"web", "dynflow-orchestrator", "dynflow-worker", "postgresql", "redis", "migration", "smart-proxy"} {
 			if !contains(got, want) {
 				t.Errorf("components %v lack %s", got, want)
 			}
+		}
+		// The child is Ready on its own: deployed, and registered in this
+		// Foreman through its Service, with its OAuth Secret.
+		sp := e.smartProxy(name + "-proxy")
+		wantURL := "http://" + name + "." + e.ns + ".svc:3000"
+		if !sp.Status.Registered || sp.Status.ForemanURL != wantURL || sp.Status.URL != "https://"+name+"-proxy."+e.ns+".svc:8443" {
+			t.Errorf("SmartProxy status: registered %v, foreman_url %q (want %s), url %q", sp.Status.Registered, sp.Status.ForemanURL, wantURL, sp.Status.URL)
+		}
+		var jobs batchv1.JobList
+		if err := e.c.List(context.Background(), &jobs, client.InNamespace(e.ns),
+			client.MatchingLabels{"app.kubernetes.io/instance": name + "-proxy", "app.kubernetes.io/component": "registration"}); err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs.Items) != 1 {
+			t.Fatalf("registration Jobs %v, want one", names(jobs.Items))
+		}
+		env := map[string]corev1.EnvVar{}
+		for _, v := range jobs.Items[0].Spec.Template.Spec.Containers[0].Env {
+			env[v.Name] = v
+		}
+		if env["FOREMAN_URL"].Value != wantURL || env["FOREMAN_OAUTH_CONSUMER_SECRET"].ValueFrom == nil ||
+			env["FOREMAN_OAUTH_CONSUMER_SECRET"].ValueFrom.SecretKeyRef.Name != name+"-oauth" {
+			t.Errorf("registration Job env %+v: want FOREMAN_URL %s and the credentials of %s-oauth", env, wantURL, name)
 		}
 	})
 
@@ -196,6 +233,37 @@ func TestForemanWithRemoteExecution(t *testing.T) {
 		})
 	})
 
+	t.Run("deleting the SmartProxy leaves the Foreman untouched; the Foreman makes it again", func(t *testing.T) {
+		ctx := context.Background()
+		before := e.children(name).versions()
+		generation := e.foreman(name).Generation
+		pub := e.secretData(name+"-proxy-ssh", "id_rsa_foreman_proxy.pub")
+		sp := e.smartProxy(name + "-proxy")
+		if err := e.c.Delete(ctx, sp); err != nil {
+			t.Fatal(err)
+		}
+		testcluster.Eventually(t, laterRun, "a new SmartProxy Ready", func(ctx context.Context) (bool, error) {
+			got := &appv1alpha1.SmartProxy{}
+			if err := e.c.Get(ctx, client.ObjectKeyFromObject(sp), got); err != nil {
+				return false, err
+			}
+			c := findCondition(got.Status.Conditions, "Ready")
+			return got.UID != sp.UID && c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == got.Generation,
+				fmt.Errorf("uid %s (was %s), Ready %+v", got.UID, sp.UID, c)
+		})
+		f := e.waitRun(name, "Ready", "", laterRun)
+		last = completion(f)
+		if f.Generation != generation {
+			t.Errorf("the Foreman's generation went from %d to %d", generation, f.Generation)
+		}
+		if changed := changedVersions(before, e.children(name).versions()); len(changed) > 0 {
+			t.Errorf("deleting the SmartProxy changed the Foreman's %v", changed)
+		}
+		if got := e.secretData(name+"-proxy-ssh", "id_rsa_foreman_proxy.pub"); got != pub {
+			t.Error("the SmartProxy made again has another SSH key: the generated key pair must outlive it")
+		}
+	})
+
 	t.Run("dynflow_workers 2 to 5 changes the worker Deployment only", func(t *testing.T) {
 		before := e.children(name).versions()
 		e.update(name, func(f *appv1alpha1.Foreman) { f.Spec.DynflowWorkers = ptr.To[int32](5) })
@@ -207,6 +275,25 @@ func TestForemanWithRemoteExecution(t *testing.T) {
 		}
 		if d := c.deployment("foreman-dynflow-worker"); d == nil || *d.Spec.Replicas != 5 {
 			t.Errorf("worker Deployment %v, want 5 replicas", d)
+		}
+	})
+
+	t.Run("smart_proxy.external removes the SmartProxy child", func(t *testing.T) {
+		e.update(name, func(f *appv1alpha1.Foreman) { f.Spec.SmartProxy = &appv1alpha1.ForemanSmartProxy{External: true} })
+		f := e.waitRun(name, "Successful", last, laterRun)
+		last = completion(f)
+		err := e.c.Get(context.Background(), client.ObjectKey{Namespace: e.ns, Name: name + "-proxy"}, &appv1alpha1.SmartProxy{})
+		if !apierrors.IsNotFound(err) {
+			t.Errorf("SmartProxy %s-proxy: %v; want it deleted", name, err)
+		}
+		if f.Status.SmartProxy != "" {
+			t.Errorf("status smart_proxy %q, want none", f.Status.SmartProxy)
+		}
+		f = e.waitRun(name, "Ready", "", laterRun)
+		for _, c := range f.Status.Components {
+			if c.Name == "smart-proxy" {
+				t.Errorf("the external proxy is still a component: %+v", c)
+			}
 		}
 	})
 

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/theforeman/foreman-operator/internal/testrepo"
 )
 
 // The house rule: every task that reads or writes a Secret has no_log: true,
@@ -254,7 +256,7 @@ func walk(v any, fn func(any) bool) bool {
 }
 
 func TestEveryTaskThatTouchesASecretHasNoLog(t *testing.T) {
-	found, err := secretTasksWithoutNoLog(filepath.Join(repoRoot(t), "roles"))
+	found, err := secretTasksWithoutNoLog(filepath.Join(testrepo.Root(t), "roles"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,24 +14,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/theforeman/foreman-operator/pkg/watches"
-)
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	root, err := filepath.Abs(filepath.Join(filepath.Dir(file), "..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
+	"github.com/theforeman/foreman-operator/internal/testrepo"
+)
 
 // instruction is one Dockerfile instruction, continuation lines joined.
 type instruction struct {
@@ -41,7 +32,7 @@ type instruction struct {
 
 func parseDockerfile(t *testing.T) []instruction {
 	t.Helper()
-	f, err := os.Open(filepath.Join(repoRoot(t), "Dockerfile"))
+	f, err := os.Open(filepath.Join(testrepo.Root(t), "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +81,7 @@ func TestTheImageIsBuiltInTwoStages(t *testing.T) {
 	if len(froms) != 2 {
 		t.Fatalf("want two stages (build, runtime), have FROM %v", froms)
 	}
-	goMod, err := os.ReadFile(filepath.Join(repoRoot(t), "go.mod"))
+	goMod, err := os.ReadFile(filepath.Join(testrepo.Root(t), "go.mod"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +151,7 @@ func TestTheImageInstallsTheAnsiblePackagesCIInstalls(t *testing.T) {
 		t.Errorf("packages beside the shared list: %v, want [tini]", got)
 	}
 
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), list))
+	data, err := os.ReadFile(filepath.Join(testrepo.Root(t), list))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +167,7 @@ func TestTheImageInstallsTheAnsiblePackagesCIInstalls(t *testing.T) {
 			t.Errorf("%s lacks %s, which the roles need", list, want)
 		}
 	}
-	script, err := os.ReadFile(filepath.Join(repoRoot(t), "hack", "cluster", "install-deps.sh"))
+	script, err := os.ReadFile(filepath.Join(testrepo.Root(t), "hack", "cluster", "install-deps.sh"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +218,7 @@ func globRegexp(pattern string) *regexp.Regexp {
 
 func dockerignore(t *testing.T) []string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), ".dockerignore"))
+	data, err := os.ReadFile(filepath.Join(testrepo.Root(t), ".dockerignore"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +250,7 @@ func copies(t *testing.T, ins []instruction, stage int) [][]string {
 }
 
 func TestEveryPathTheDockerfileCopiesExistsAndIsInTheContext(t *testing.T) {
-	root := repoRoot(t)
+	root := testrepo.Root(t)
 	patterns := dockerignore(t)
 	cs := copies(t, parseDockerfile(t), -1)
 	if len(cs) == 0 {
@@ -316,7 +307,7 @@ func TestTheImageRunsTheOperatorAsNonRootUnderTini(t *testing.T) {
 // ./watches.yaml from its WORKDIR, as the operator does when it starts:
 // every role and playbook it names must be there.
 func TestTheImageLayoutFindsTheWatchesAndRoles(t *testing.T) {
-	root, image := repoRoot(t), t.TempDir()
+	root, image := testrepo.Root(t), t.TempDir()
 	ins := parseDockerfile(t)
 	workdirs := find(ins, "WORKDIR", 1)
 	if len(workdirs) == 0 {
@@ -425,7 +416,7 @@ func copyFile(t *testing.T, src, dst string) {
 
 func TestMakeDockerBuildBuildsTheImage(t *testing.T) {
 	cmd := exec.Command("make", "-n", "docker-build", "IMG=example.com/foreman-operator:test", "CONTAINER_TOOL=docker")
-	cmd.Dir = repoRoot(t)
+	cmd.Dir = testrepo.Root(t)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("make -n docker-build: %v\n%s", err, out)

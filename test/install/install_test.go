@@ -19,6 +19,8 @@ import (
 
 	"github.com/theforeman/foreman-operator/internal/bundle"
 	"github.com/theforeman/foreman-operator/internal/testcluster"
+
+	"github.com/theforeman/foreman-operator/internal/testrepo"
 )
 
 // `make install` and `make uninstall` on a kubeconfig of their own: an
@@ -84,7 +86,7 @@ func TestTheAllNamespacesConfigGrantsEveryNamespace(t *testing.T) {
 
 	dir := t.TempDir()
 	prefix := "t" + rand.String(5) + "-"
-	if err := os.Symlink(filepath.Join(repoRoot(t), "config", "all-namespaces"), filepath.Join(dir, "config")); err != nil {
+	if err := os.Symlink(filepath.Join(testrepo.Root(t), "config", "all-namespaces"), filepath.Join(dir, "config")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "overlay"), 0o755); err != nil {
@@ -136,7 +138,8 @@ func TestTheAllNamespacesConfigGrantsEveryNamespace(t *testing.T) {
 		{elsewhere, "apps", "deployments", "", "create", true},
 		{"", "app.theforeman.org", "foremen", "", "list", true}, // the cluster-wide informer
 		{elsewhere, "", "pods", "exec", "create", false},
-		{elsewhere, "", "secrets", "", "delete", false},
+		{elsewhere, "", "persistentvolumeclaims", "", "delete", false}, // claims hold data
+		{elsewhere, "", "secrets", "", "update", false},
 		{elsewhere, "coordination.k8s.io", "leases", "", "update", false},
 		{ns, "coordination.k8s.io", "leases", "", "update", true},
 	} {

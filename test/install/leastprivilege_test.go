@@ -33,6 +33,8 @@ import (
 	"github.com/theforeman/foreman-operator/internal/testcluster"
 	"github.com/theforeman/foreman-operator/internal/testoperator"
 	appv1alpha1 "github.com/theforeman/foreman-operator/pkg/apis/app/v1alpha1"
+
+	"github.com/theforeman/foreman-operator/internal/testrepo"
 )
 
 var scheme = func() *runtime.Scheme {
@@ -189,7 +191,8 @@ func TestLeastPrivilege(t *testing.T) {
 			"list Namespaces":                      sc.List(ctx, &corev1.NamespaceList{}),
 			"list CRDs":                            sc.List(ctx, &apiextensionsv1.CustomResourceDefinitionList{}),
 			"create a Pod in its own namespace":    sc.Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: ns}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "x", Image: "x"}}}}),
-			"delete a Secret in its own namespace": sc.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "myforeman-admin", Namespace: ns}}),
+			"delete a claim in its own namespace":  sc.Delete(ctx, &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: ns}}),
+			"update a Secret in its own namespace": sc.Update(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "myforeman-admin", Namespace: ns}}),
 			"exec in a pod of its own namespace": cs.CoreV1().RESTClient().Post().Namespace(ns).Resource("pods").Name("x").SubResource("exec").
 				Param("command", "true").Do(ctx).Error(),
 		}
@@ -220,7 +223,7 @@ func TestLeastPrivilege(t *testing.T) {
 // sample reads the design's example CR, config/samples/app_v1alpha1_foreman.yaml.
 func sample(t *testing.T) *appv1alpha1.Foreman {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), "config", "samples", "app_v1alpha1_foreman.yaml"))
+	data, err := os.ReadFile(filepath.Join(testrepo.Root(t), "config", "samples", "app_v1alpha1_foreman.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +307,7 @@ func startAsTheDeployment(t *testing.T, dep *appsv1.Deployment, ns, kubeconfig s
 			t.Fatalf("env %s: a source this test cannot stand in for: %+v", e.Name, e.ValueFrom)
 		}
 	}
-	return testoperator.StartIn(t, repoRoot(t), args, env...), health
+	return testoperator.StartIn(t, testrepo.Root(t), args, env...), health
 }
 
 func freePort(t *testing.T) int {

@@ -11,22 +11,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/theforeman/foreman-operator/internal/bundle"
-)
 
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	root, err := filepath.Abs(filepath.Join(filepath.Dir(file), "..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
+	"github.com/theforeman/foreman-operator/internal/testrepo"
+)
 
 // kubectl is the local cluster's, which has kustomize built in.
 func kubectl(t testing.TB) string {
@@ -44,7 +35,7 @@ func kubectl(t testing.TB) string {
 // render builds a config directory of config/ with kustomize.
 func render(t testing.TB, config string) bundle.Objects {
 	t.Helper()
-	objs, err := bundle.Kustomize(kubectl(t), filepath.Join(repoRoot(t), "config", config))
+	objs, err := bundle.Kustomize(kubectl(t), filepath.Join(testrepo.Root(t), "config", config))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +47,7 @@ func render(t testing.TB, config string) bundle.Objects {
 func makeTarget(t testing.TB, env []string, target string, vars ...string) string {
 	t.Helper()
 	cmd := exec.Command("make", append([]string{"--no-print-directory", target, "KUBECTL=" + kubectl(t)}, vars...)...)
-	cmd.Dir = repoRoot(t)
+	cmd.Dir = testrepo.Root(t)
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

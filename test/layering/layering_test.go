@@ -83,7 +83,18 @@ var rules = map[string]rule{
 		}
 		return ""
 	},
+	"pkg/smartproxystatus": func(_, path string) string {
+		switch {
+		case strings.HasPrefix(path, module) && !allowedBySmartProxyStatus[strings.TrimPrefix(path, module)]:
+			return "the SmartProxy kind's status knowledge uses only the API types and the reporter"
+		case talksToAPI(path) || path == "k8s.io/apimachinery/pkg/runtime":
+			return "what the reporter knows of a kind is pure: the reporter talks to the API server"
+		}
+		return ""
+	},
 }
+
+var allowedBySmartProxyStatus = map[string]bool{"pkg/apis/app/v1alpha1": true, "pkg/foremanstatus": true}
 
 var allowedByReporter = map[string]bool{"pkg/apis/app/v1alpha1": true, "pkg/status": true, "pkg/watches": true}
 

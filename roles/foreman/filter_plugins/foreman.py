@@ -5,18 +5,33 @@ pure and covered by tests/filters.yml.
 """
 
 import base64
+import datetime
+import hashlib
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.x509.oid import ExtensionOID
+except ImportError:  # pragma: no cover - python3-cryptography comes with ansible
+    x509 = None
 
 DOCUMENTATION = r"""
 name: foreman
 short_description: Filters of the foreman role
 description:
-  - foreman_resolve_plugins turns the CR's plugins map into the enabled set, dependencies included.
+  - foreman_resolve_plugins turns the CR's plugins map into the enabled set, dependencies included, and the services they need.
   - foreman_version_compare orders Foreman release streams (X.Y, nightly last).
   - foreman_secret_data decodes the data of a Secret.
   - foreman_secret_values picks, for each Secret the role generates, the data it has in the cluster or else the candidate.
   - foreman_owner_patches lists the patches that make generated Secrets owned by the CR, or not.
   - foreman_job_state tells whether a Job is running, complete or failed; foreman_finished_jobs keeps those that are done.
   - foreman_recorded_version is the newest version the web Deployment and the migration Jobs record.
+  - foreman_by_component keeps the objects labelled with one app.kubernetes.io/component.
+  - foreman_certificates_to_issue says which certificates must be issued (again), and why.
+  - foreman_ca_problems says what keeps a CA certificate and key from issuing certificates.
+  - foreman_pick_secret decodes the data of one Secret of a list, by name.
+  - foreman_service_dns_names lists the DNS names of a Service inside the cluster.
+  - foreman_certificate_checksums fingerprints the certificates of a list of Secrets.
 """
 
 
@@ -24,11 +39,14 @@ def foreman_resolve_plugins(requested, graph):
     """Resolve the CR's plugins map through graph.
 
     requested maps plugin names to booleans; graph maps each known plugin to
-    {gem, needs, internal}. A plugin set to true turns on what it needs,
-    transitively; a needed plugin set to false is a conflict, reported with
-    the chain that needs it. Returns {plugins, gems, conflicts}: the enabled
-    plugins users can name (sorted), the gem names of every enabled plugin
-    for FOREMAN_ENABLED_PLUGINS (sorted), and one message per conflict.
+    {gem, needs, conflicts, services, internal}. A plugin set to true turns
+    on what it needs, transitively; a needed plugin set to false is a
+    conflict, reported with the chain that needs it, and so are two enabled
+    plugins one of which names the other in its conflicts. Returns {plugins,
+    gems, services, conflicts}: the enabled plugins users can name (sorted),
+    the gem names of every enabled plugin for FOREMAN_ENABLED_PLUGINS
+    (sorted), the backing services the enabled plugins need (sorted), and
+    one message per conflict.
     """
     requested = dict(requested or {})
     graph = dict(graph or {})
@@ -60,9 +78,17 @@ def foreman_resolve_plugins(requested, graph):
                 queue.append(need)
 
     enabled = sorted(why)
+    for name in enabled:
+        for other in graph[name].get("conflicts") or []:
+            if other in why and other != name:
+                pair = sorted([name, other])
+                message = "plugins: %s conflicts with %s; turn one of them off" % (pair[0], pair[1])
+                if message not in conflicts:
+                    conflicts.append(message)
     return {
         "plugins": [n for n in enabled if not graph[n].get("internal")],
         "gems": sorted(graph[n]["gem"] for n in enabled),
+        "services": sorted({s for n in enabled for s in graph[n].get("services") or []}),
         "conflicts": conflicts,
     }
 
@@ -124,11 +150,11 @@ def foreman_secret_values(found, names, candidates):
     return {"data": values, "missing": missing, "problems": problems}
 
 
-def foreman_owner_patches(found, names, label, owner, owned):
-    """Strategic merge patches that make the generated Secrets owned by
-    owner, or not.
+def foreman_owner_patches(found, names, label, owner, owned, kind="Secret"):
+    """Strategic merge patches that make the generated Secrets (or other
+    objects of kind, such as PersistentVolumeClaims) owned by owner, or not.
 
-    Only Secrets named in names and labelled label=true (the role made them)
+    Only objects named in names and labelled label=true (the role made them)
     are considered: one the user made is never tied to the CR. owner is the
     CR's ownerReference (its uid empty when the role runs outside the
     operator: then nothing is patched); owned says whether the Secrets should
@@ -147,7 +173,7 @@ def foreman_owner_patches(found, names, label, owner, owned):
         if owned == has:
             continue
         ref = dict(owner) if owned else {"uid": owner["uid"], "$patch": "delete"}
-        out.append({"apiVersion": "v1", "kind": "Secret",
+        out.append({"apiVersion": "v1", "kind": kind,
                     "metadata": {"name": meta["name"], "ownerReferences": [ref]}})
     return out
 
@@ -167,6 +193,12 @@ def foreman_finished_jobs(jobs):
     return [j for j in jobs or [] if foreman_job_state(j) in ("complete", "failed")]
 
 
+def foreman_by_component(objects, component):
+    """The objects labelled app.kubernetes.io/component=component."""
+    return [o for o in objects or []
+            if ((o.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/component") == component]
+
+
 def foreman_recorded_version(deployments, jobs, key):
     """The newest version recorded by the web Deployment (annotation key) and
     by the migration Jobs that did not fail (label key), or "" for none."""
@@ -177,6 +209,139 @@ def foreman_recorded_version(deployments, jobs, key):
         if foreman_job_state(j) != "failed":
             versions.append(((j.get("metadata") or {}).get("labels") or {}).get(key))
     return foreman_max_version(versions) or ""
+
+
+def foreman_pick_secret(name, found):
+    """The decoded data of the Secret called name among found, or {}."""
+    for secret in found or []:
+        if secret["metadata"]["name"] == name:
+            return foreman_secret_data(secret)
+    return {}
+
+
+def foreman_certificate_checksums(wanted, found):
+    """{purpose: sha256 of tls.crt} of the wanted certificates' Secrets
+    among found; a missing one hashes the empty string."""
+    out = {}
+    for want in wanted or []:
+        crt = foreman_pick_secret(want["secret"], found).get("tls.crt", "")
+        out[want["purpose"]] = hashlib.sha256(crt.encode("utf-8")).hexdigest()
+    return out
+
+
+def foreman_service_dns_names(service, namespace):
+    """The DNS names a Service answers to inside the cluster."""
+    return [service, "%s.%s" % (service, namespace), "%s.%s.svc" % (service, namespace),
+            "%s.%s.svc.cluster.local" % (service, namespace)]
+
+
+def _load_certificate(pem):
+    if x509 is None:
+        raise ValueError("python3-cryptography is needed to read certificates")
+    return x509.load_pem_x509_certificate(pem.encode("utf-8") if isinstance(pem, str) else pem)
+
+
+def _dns_names(cert):
+    try:
+        ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    except x509.ExtensionNotFound:
+        return []
+    return sorted(ext.value.get_values_for_type(x509.DNSName))
+
+
+def _not_after(cert):
+    value = getattr(cert, "not_valid_after_utc", None)
+    if value is None:
+        value = cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
+def _signed_by(cert, ca):
+    """Whether ca's key signed cert (RSA or EC, the kinds the role makes)."""
+    if cert.issuer != ca.subject:
+        return False
+    try:
+        from cryptography.hazmat.primitives.asymmetric import ec, padding
+        key = ca.public_key()
+        if hasattr(key, "curve"):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+        else:
+            key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
+    except Exception:  # noqa: BLE001 - any failure means "not signed by ca"
+        return False
+    return True
+
+
+def foreman_certificates_to_issue(found, wanted, ca_pem, now, renew_days):
+    """Which of the wanted certificates must be issued, and why.
+
+    found is the list of Secrets in the namespace; wanted is a list of
+    {secret, common_name, dns_names}; ca_pem is the issuing CA's
+    certificate; now is the time as seconds since the epoch (UTC) and
+    renew_days how long before it expires a certificate is issued again. A
+    certificate is issued when its Secret is missing or unreadable, was not
+    signed by this CA, names other DNS names than wanted, or expires within
+    renew_days. now None means the current time. Returns the wanted entries
+    to issue, each with a reason.
+    """
+    ca = _load_certificate(ca_pem)
+    by_name = {s["metadata"]["name"]: s for s in found or []}
+    if now is None:
+        now = datetime.datetime.now(tz=datetime.timezone.utc)
+    else:
+        now = datetime.datetime.fromtimestamp(float(now), tz=datetime.timezone.utc)
+    out = []
+    for want in wanted or []:
+        secret = by_name.get(want["secret"])
+        reason = None
+        if secret is None:
+            reason = "missing"
+        else:
+            data = foreman_secret_data(secret)
+            try:
+                cert = _load_certificate(data.get("tls.crt", ""))
+            except ValueError:
+                cert = None
+            if cert is None or not data.get("tls.key"):
+                reason = "unreadable"
+            elif not _signed_by(cert, ca):
+                reason = "issued by another CA"
+            elif _dns_names(cert) != sorted(set(want["dns_names"])):
+                reason = "DNS names changed"
+            elif _not_after(cert) - now < datetime.timedelta(days=int(renew_days)):
+                reason = "expires within %d days" % int(renew_days)
+        if reason:
+            entry = dict(want)
+            entry["reason"] = reason
+            out.append(entry)
+    return out
+
+
+def foreman_ca_problems(cert_pem, key_pem):
+    """What keeps cert_pem and key_pem from issuing certificates: [] when
+    the certificate is a CA and the key is its own."""
+    if not cert_pem or not key_pem:
+        return ["it needs the CA certificate in tls.crt and its key in tls.key"]
+    try:
+        cert = _load_certificate(cert_pem)
+    except ValueError:
+        return ["tls.crt is not a PEM certificate"]
+    try:
+        key = serialization.load_pem_private_key(key_pem.encode("utf-8"), password=None)
+    except (ValueError, TypeError):
+        return ["tls.key is not an unencrypted PEM private key"]
+    problems = []
+    try:
+        is_ca = cert.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if not is_ca:
+        problems.append("tls.crt is not a CA certificate (basicConstraints CA:TRUE)")
+    pub = serialization.PublicFormat.SubjectPublicKeyInfo
+    enc = serialization.Encoding.PEM
+    if key.public_key().public_bytes(enc, pub) != cert.public_key().public_bytes(enc, pub):
+        problems.append("tls.key is not the key of tls.crt")
+    return problems
 
 
 class FilterModule(object):
@@ -193,4 +358,10 @@ class FilterModule(object):
             "foreman_job_state": foreman_job_state,
             "foreman_finished_jobs": foreman_finished_jobs,
             "foreman_recorded_version": foreman_recorded_version,
+            "foreman_by_component": foreman_by_component,
+            "foreman_certificates_to_issue": foreman_certificates_to_issue,
+            "foreman_ca_problems": foreman_ca_problems,
+            "foreman_pick_secret": foreman_pick_secret,
+            "foreman_service_dns_names": foreman_service_dns_names,
+            "foreman_certificate_checksums": foreman_certificate_checksums,
         }

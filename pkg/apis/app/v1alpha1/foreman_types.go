@@ -10,6 +10,10 @@ import (
 // all-in-one Foreman with a managed PostgreSQL and Valkey.
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.dynflow) || !has(self.dynflow.replicas)",fieldPath=".dynflow.replicas",message="dynflow.replicas is not used: set dynflow_workers, the number of Dynflow worker pods"
+// +kubebuilder:validation:XValidation:rule="!(has(self.plugins) && (('katello' in self.plugins && self.plugins['katello']) || ('rh_cloud' in self.plugins && self.plugins['rh_cloud']))) || !(has(self.database) && has(self.database.mode) && self.database.mode == 'external') || (has(self.candlepin) && ((has(self.candlepin.mode) && self.candlepin.mode == 'external') || (has(self.candlepin.managed) && has(self.candlepin.managed.database))))",fieldPath=".candlepin",message="katello with database.mode external needs candlepin.managed.database or candlepin.mode external: there is no managed PostgreSQL for Candlepin's database"
+// +kubebuilder:validation:XValidation:rule="!(has(self.plugins) && (('katello' in self.plugins && self.plugins['katello']) || ('rh_cloud' in self.plugins && self.plugins['rh_cloud']))) || !(has(self.database) && has(self.database.mode) && self.database.mode == 'external') || (has(self.pulp) && ((has(self.pulp.mode) && self.pulp.mode == 'external') || (has(self.pulp.managed) && has(self.pulp.managed.database))))",fieldPath=".pulp",message="katello with database.mode external needs pulp.managed.database or pulp.mode external: there is no managed PostgreSQL for Pulp's database"
+// +kubebuilder:validation:XValidation:rule="!has(self.candlepin) || !has(self.candlepin.managed) || !has(self.candlepin.managed.database) || has(self.candlepin.managed.database.host) || (has(self.database) && has(self.database.mode) && self.database.mode == 'external')",fieldPath=".candlepin.managed.database.host",message="candlepin.managed.database.host is required unless database.mode is external, whose host is the default"
+// +kubebuilder:validation:XValidation:rule="!has(self.pulp) || !has(self.pulp.managed) || !has(self.pulp.managed.database) || has(self.pulp.managed.database.host) || (has(self.database) && has(self.database.mode) && self.database.mode == 'external')",fieldPath=".pulp.managed.database.host",message="pulp.managed.database.host is required unless database.mode is external, whose host is the default"
 type ForemanSpec struct {
 	// Version is the Foreman release stream to run, X.Y or nightly. The
 	// default is pinned by the operator release. Downgrades are refused.
@@ -89,10 +93,32 @@ type ForemanSpec struct {
 	// +optional
 	Dynflow ComponentSpec `json:"dynflow,omitempty"`
 
+	// Certificates configures the certificate authority that issues the
+	// services' certificates.
+	// +optional
+	Certificates CertificatesSpec `json:"certificates,omitempty"`
+
+	// Candlepin is Katello's subscription service: managed in the cluster
+	// (the default) or external. Used only while Katello is on.
+	// +optional
+	Candlepin *CandlepinSpec `json:"candlepin,omitempty"`
+
+	// Pulp is Katello's content service: managed in the cluster (the
+	// default) or external. Used only while Katello is on.
+	// +optional
+	Pulp *PulpSpec `json:"pulp,omitempty"`
+
 	// Ingress exposes Foreman outside the cluster.
 	// +kubebuilder:default={}
 	// +optional
 	Ingress IngressSpec `json:"ingress,omitempty"`
+
+	// SmartProxy is the Smart Proxy of remote execution. A Foreman with
+	// remote_execution gets one as a SmartProxy child, <instance>-proxy,
+	// with remote_execution_ssh (and ansible with the ansible plugin), unless
+	// smart_proxy.external says the proxy runs elsewhere.
+	// +optional
+	SmartProxy *ForemanSmartProxy `json:"smart_proxy,omitempty"`
 
 	// Paused stops reconciling without deleting anything.
 	// +optional
@@ -116,6 +142,18 @@ type Images struct {
 	// Redis is the image of the managed Valkey.
 	// +optional
 	Redis string `json:"redis,omitempty"`
+	// Candlepin is the image of the managed Candlepin; default
+	// quay.io/foreman/candlepin:foreman-<version>.
+	// +optional
+	Candlepin string `json:"candlepin,omitempty"`
+	// Pulp is the image of the managed Pulp's pods; default
+	// quay.io/foreman/pulp:foreman-<version>.
+	// +optional
+	Pulp string `json:"pulp,omitempty"`
+	// Nginx is the image of the TLS front of Pulp's API, which maps
+	// Foreman's client certificate to Pulp's admin.
+	// +optional
+	Nginx string `json:"nginx,omitempty"`
 }
 
 // AdminSpec is the initial administrator.
@@ -262,9 +300,30 @@ type IngressSpec struct {
 	// Annotations of the Ingress, Route or Service.
 	// +optional
 	Annotations map[string]string `json:"annotations,omitempty"`
-	// TLSSecret is a kubernetes.io/tls Secret for the external hostname.
+	// TLSSecret is a kubernetes.io/tls Secret for the external hostname;
+	// without it, an Ingress for a hostname serves <name>-server-tls, which
+	// the operator's CA issues.
 	// +optional
 	TLSSecret *SecretRef `json:"tls_secret,omitempty"`
+}
+
+// ForemanSmartProxy configures the Smart Proxy a Foreman with
+// remote_execution gets.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.external) || !self.external || !has(self.features)",fieldPath=".features",message="smart_proxy.features configure the SmartProxy the operator makes; with smart_proxy.external true it makes none"
+type ForemanSmartProxy struct {
+	// External says the proxy runs elsewhere (a SmartProxy CR of its own,
+	// another cluster, a host): the operator makes none, and deletes the
+	// one it made.
+	// +optional
+	External bool `json:"external,omitempty"`
+	// Features the child proxy serves beside remote_execution_ssh (and
+	// ansible with the ansible plugin).
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:Enum=ansible;dynflow;registration;remote_execution_ssh;templates
+	// +listType=set
+	// +optional
+	Features []string `json:"features,omitempty"`
 }
 
 // ForemanStatus is what the operator observed. Go writes it: the engine
@@ -297,6 +356,19 @@ type ForemanStatus struct {
 	// Plugins are the plugins enabled, dependencies included.
 	// +optional
 	Plugins []string `json:"plugins,omitempty"`
+	// CASecret is the Secret with the CA that issued the services'
+	// certificates (ca.crt, tls.crt and, for issuing, tls.key).
+	// +optional
+	CASecret string `json:"ca_secret,omitempty"`
+	// ExternalChecks are the answers of the services outside the cluster,
+	// checked by the operator's last run.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	ExternalChecks []ExternalCheck `json:"external_checks,omitempty"`
+	// SmartProxy is the SmartProxy child the operator made, if any.
+	// +optional
+	SmartProxy string `json:"smart_proxy,omitempty"`
 }
 
 // ComponentStatus is one component's state.
@@ -309,6 +381,9 @@ type ComponentStatus struct {
 	// Location is cluster or external.
 	// +optional
 	Location string `json:"location,omitempty"`
+	// Endpoint is where an external component answers.
+	// +optional
+	Endpoint string `json:"endpoint,omitempty"`
 	// Ready is true when the component serves.
 	Ready bool `json:"ready"`
 	// Replicas desired.
