@@ -1,8 +1,9 @@
 """Filters of the foreman_smoke role: the judgements of a smoke test.
 
 Each takes what the role read from the cluster (or Foreman's answer) and
-returns the list of problems it finds, one sentence each, naming the Foreman
-and the object; an empty list means healthy. They are pure and covered by
+returns the list of problems it finds, one sentence each, naming the custom
+resource (a Foreman or a SmartProxy) and the object; an empty list means
+healthy. They are pure and covered by
 tests/smoke.yml, against objects as the API server returns them and against
 recorded /api/v2/ping responses (tests/ping/*.json).
 """
@@ -13,10 +14,11 @@ DOCUMENTATION = r"""
 name: foreman_smoke
 short_description: Judgements of the Foreman smoke test
 description:
-  - foreman_smoke_select keeps the Foremans named, or all of them when no name is given.
+  - foreman_smoke_owned keeps the objects that one of the custom resources owns.
+  - foreman_smoke_select keeps the custom resources named, or all of them when no name is given.
   - foreman_smoke_component_problems checks Ready for the current generation, the last run, and every component.
-  - foreman_smoke_service_problems finds the Foremans' Services without a ready endpoint.
-  - foreman_smoke_job_problems finds migration Jobs that have not succeeded.
+  - foreman_smoke_service_problems finds the custom resources' Services without a ready endpoint.
+  - foreman_smoke_job_problems finds the custom resources' Jobs (migrations, registrations) that have not succeeded.
   - foreman_smoke_url_problems compares each status URL with the Route or Ingress host, or the Service.
   - foreman_smoke_simulated_nodes names the nodes that kwok simulates.
   - foreman_smoke_web_nodes names the nodes that serve each Foreman's web Service.
@@ -38,44 +40,48 @@ def _owned_by(obj, uids):
     return any(ref.get("uid") in uids for ref in _meta(obj).get("ownerReferences") or [])
 
 
-def _uids(foremans):
-    return {_meta(f).get("uid") for f in foremans}
+def _uids(crs):
+    return {_meta(f).get("uid") for f in crs or []}
 
 
-def foreman_smoke_select(foremans, names=None):
-    """Keep the Foremans whose name is in names; all of them when names is empty."""
+def _what(cr):
+    return f"{cr.get('kind') or 'Foreman'} {_meta(cr).get('name')}"
+
+
+def foreman_smoke_select(crs, names=None):
+    """Keep the custom resources whose name is in names; all of them when names is empty."""
     names = list(names or [])
-    return [f for f in foremans or [] if not names or _meta(f).get("name") in names]
+    return [f for f in crs or [] if not names or _meta(f).get("name") in names]
 
 
-def foreman_smoke_component_problems(foremans):
-    """Problems with each Foreman's own verdict (pkg/foremanstatus).
+def foreman_smoke_component_problems(crs):
+    """Problems with each custom resource's own verdict (pkg/foremanstatus).
 
     Ready must be True for the spec's generation, the last Ansible run must
     have succeeded, and every component listed must be ready.
     """
     problems = []
-    for f in foremans or []:
-        name = _meta(f).get("name")
+    for f in crs or []:
+        name = _what(f)
         generation = _meta(f).get("generation")
         conds = _conditions(f)
         ready = conds.get("Ready")
         if ready is None:
-            problems.append(f"Foreman {name}: no Ready condition yet")
+            problems.append(f"{name}: no Ready condition yet")
         elif ready.get("status") != "True":
-            problems.append(f"Foreman {name}: Ready is {ready.get('status')} ({ready.get('reason')}: {ready.get('message')})")
+            problems.append(f"{name}: Ready is {ready.get('status')} ({ready.get('reason')}: {ready.get('message')})")
         elif ready.get("observedGeneration") != generation:
-            problems.append(f"Foreman {name}: Ready is for generation {ready.get('observedGeneration')}, the spec is at {generation}")
+            problems.append(f"{name}: Ready is for generation {ready.get('observedGeneration')}, the spec is at {generation}")
         successful = conds.get("Successful")
         if successful is None or successful.get("status") != "True":
             detail = (conds.get("Failure") or {}).get("message") or (successful or {}).get("message") or "no run yet"
-            problems.append(f"Foreman {name}: the last Ansible run did not succeed: {detail}")
+            problems.append(f"{name}: the last Ansible run did not succeed: {detail}")
         components = ((f.get("status") or {}).get("components")) or []
         if not components:
-            problems.append(f"Foreman {name}: status lists no components")
+            problems.append(f"{name}: status lists no components")
         for c in components:
             if not c.get("ready"):
-                problems.append(f"Foreman {name}: component {c.get('name')} ({c.get('kind')}) is not ready: {c.get('message') or 'no reason given'}")
+                problems.append(f"{name}: component {c.get('name')} ({c.get('kind')}) is not ready: {c.get('message') or 'no reason given'}")
     return problems
 
 
@@ -91,10 +97,10 @@ def _ready_endpoints(slices, service):
     return count
 
 
-def foreman_smoke_service_problems(foremans, services, slices):
-    """Services owned by the Foremans without a ready endpoint in their EndpointSlices, and Foremans without a Service."""
-    uids = _uids(foremans)
-    problems = [f"Foreman {_meta(f).get('name')}: owns no Service" for f in foremans or []
+def foreman_smoke_service_problems(crs, services, slices):
+    """Services the custom resources own without a ready endpoint in their EndpointSlices, and resources without a Service."""
+    uids = _uids(crs)
+    problems = [f"{_what(f)}: owns no Service" for f in crs or []
                 if not any(_owned_by(s, {_meta(f).get("uid")}) for s in services or [])]
     for svc in services or []:
         if not _owned_by(svc, uids) or (svc.get("spec") or {}).get("type") == "ExternalName":
@@ -105,40 +111,46 @@ def foreman_smoke_service_problems(foremans, services, slices):
     return problems
 
 
-def foreman_smoke_job_problems(foremans, jobs):
-    """Each Foreman must have a migration Job, and every migration Job must have succeeded."""
+def foreman_smoke_owned(objects, crs):
+    """The objects that one of the custom resources owns."""
+    uids = _uids(crs)
+    return [o for o in objects or [] if _owned_by(o, uids)]
+
+
+def foreman_smoke_job_problems(crs, jobs):
+    """Each custom resource ran its Jobs (a Foreman's migrations, a SmartProxy's registration), and every one succeeded."""
     problems = []
-    for f in foremans or []:
-        name = _meta(f).get("name")
-        mine = [j for j in jobs or [] if _owned_by(j, {_meta(f).get("uid")})
-                and (_meta(j).get("labels") or {}).get("app.kubernetes.io/component") == "migration"]
+    for f in crs or []:
+        mine = [j for j in jobs or [] if _owned_by(j, {_meta(f).get("uid")})]
         if not mine:
-            problems.append(f"Foreman {name}: no migration Job")
+            problems.append(f"{_what(f)}: owns no Job (no migration or registration ran)")
         for j in mine:
             conds = _conditions(j)
             if (conds.get("Complete") or {}).get("status") == "True":
                 continue
             failed = conds.get("Failed") or {}
             state = f"failed ({failed.get('reason')}: {failed.get('message')})" if failed.get("status") == "True" else "has not completed"
-            problems.append(f"Foreman {name}: migration Job {_meta(j).get('name')} {state}")
+            component = (_meta(j).get("labels") or {}).get("app.kubernetes.io/component") or "Job"
+            problems.append(f"{_what(f)}: {component} Job {_meta(j).get('name')} {state}")
     return problems
 
 
-def foreman_smoke_url_problems(foremans, services, ingresses, routes):
-    """Each Foreman's status URL must be where it is exposed.
+def foreman_smoke_url_problems(crs, services, ingresses, routes):
+    """Each custom resource's status URL must be where it is exposed.
 
-    Behind a Route, https://<route host>. Behind an Ingress with a host, that
-    host, over https when the Ingress has TLS. Otherwise (an Ingress for every
+    Behind a Route, the Route's host over https. Behind an Ingress with a
+    host, that host; a Foreman's over https exactly when the Ingress has TLS
+    (a Smart Proxy always speaks https). Otherwise (an Ingress for every
     host, a node port, a load balancer, none) the spec's hostname or the
-    in-cluster name of the Foreman's Service.
+    in-cluster name of one of its Services.
     """
     problems = []
-    for f in foremans or []:
-        name, ns = _meta(f).get("name"), _meta(f).get("namespace")
+    for f in crs or []:
+        name, ns = _what(f), _meta(f).get("namespace")
         uid = {_meta(f).get("uid")}
         url = ((f.get("status") or {}).get("url")) or ""
         if not url:
-            problems.append(f"Foreman {name}: status has no url")
+            problems.append(f"{name}: status has no url")
             continue
         parts = urlsplit(url)
         my_routes = [r for r in routes or [] if _owned_by(r, uid)]
@@ -146,21 +158,21 @@ def foreman_smoke_url_problems(foremans, services, ingresses, routes):
         service_hosts = {f"{_meta(s).get('name')}.{ns}.svc" for s in services or [] if _owned_by(s, uid)}
         hostname = ((f.get("spec") or {}).get("hostname")) or ""
         if my_routes:
-            want = "https://" + ((my_routes[0].get("spec") or {}).get("host") or "")
-            if url != want:
-                problems.append(f"Foreman {name}: status url {url} is not the Route's {want}")
+            host = (my_routes[0].get("spec") or {}).get("host") or ""
+            if parts.scheme != "https" or parts.hostname != host:
+                problems.append(f"{name}: status url {url} is not the Route's https://{host}")
             continue
         hosts = [r.get("host") for i in my_ingresses for r in (i.get("spec") or {}).get("rules") or [] if r.get("host")]
         if hosts:
             tls = any((i.get("spec") or {}).get("tls") for i in my_ingresses)
             if parts.hostname not in hosts:
-                problems.append(f"Foreman {name}: status url {url} is not on the Ingress host {', '.join(hosts)}")
-            elif parts.scheme != ("https" if tls else "http"):
-                problems.append(f"Foreman {name}: status url {url} should be {'https' if tls else 'http'}: the Ingress has{'' if tls else ' no'} TLS")
+                problems.append(f"{name}: status url {url} is not on the Ingress host {', '.join(hosts)}")
+            elif f.get("kind", "Foreman") == "Foreman" and parts.scheme != ("https" if tls else "http"):
+                problems.append(f"{name}: status url {url} should be {'https' if tls else 'http'}: the Ingress has{'' if tls else ' no'} TLS")
             continue
         allowed = service_hosts | ({hostname} if hostname else set())
         if parts.hostname not in allowed:
-            problems.append(f"Foreman {name}: status url {url} names neither the spec's hostname nor the Service ({', '.join(sorted(allowed)) or 'none'})")
+            problems.append(f"{name}: status url {url} names neither the spec's hostname nor a Service ({', '.join(sorted(allowed)) or 'none'})")
     return problems
 
 
@@ -170,9 +182,9 @@ def foreman_smoke_simulated_nodes(nodes):
                   if (_meta(n).get("annotations") or {}).get(KWOK_NODE_ANNOTATION) == "fake")
 
 
-def foreman_smoke_web_nodes(foremans, services, slices):
+def foreman_smoke_web_nodes(crs, services, slices):
     """Names of the nodes whose pods serve the Foremans' web Services."""
-    uids = _uids(foremans)
+    uids = _uids(f for f in crs or [] if f.get("kind", "Foreman") == "Foreman")
     web = {_meta(s).get("name") for s in services or []
            if _owned_by(s, uids) and (_meta(s).get("labels") or {}).get("app.kubernetes.io/component") == "web"}
     nodes = set()
@@ -233,6 +245,7 @@ class FilterModule:
     def filters(self):
         return {
             "foreman_smoke_select": foreman_smoke_select,
+            "foreman_smoke_owned": foreman_smoke_owned,
             "foreman_smoke_component_problems": foreman_smoke_component_problems,
             "foreman_smoke_service_problems": foreman_smoke_service_problems,
             "foreman_smoke_job_problems": foreman_smoke_job_problems,
