@@ -453,9 +453,11 @@ func TestRunCancellationKillsTheProcessGroup(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		go func() {
-			// Cancel once the shell runs, so that there is a group to kill.
+			// Cancel once the shell has written its group, so that there
+			// is a group to kill: the redirection creates the file empty
+			// before cut writes to it.
 			for ctx.Err() == nil {
-				if _, err := os.Stat(s.pgidFile); err == nil {
+				if b, err := os.ReadFile(s.pgidFile); err == nil && len(bytes.TrimSpace(b)) > 0 {
 					cancel()
 					return
 				}
