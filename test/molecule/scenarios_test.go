@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,14 +15,24 @@ import (
 	"github.com/theforeman/foreman-operator/internal/testoperator"
 )
 
+// required are the scenarios the design asks for; molecule/ may hold more.
+var required = []string{"default", "external-database", "transitional", "smartproxy", "upgrade",
+	"remediation", "least-privilege", "restricted"}
+
 // TestEveryScenarioIsMolecule6 loads each scenario of molecule/ as Molecule
 // 6 would, strictly, and checks that the playbooks it names exist: create,
-// converge, verify and destroy for every one.
+// converge, verify and destroy for every one. The required scenarios are
+// all there.
 func TestEveryScenarioIsMolecule6(t *testing.T) {
 	root := repoRoot(t)
 	names, err := molecule.Scenarios(root)
 	if err != nil || len(names) == 0 || names[0] != "default" {
 		t.Fatalf("scenarios %v, %v: want default first", names, err)
+	}
+	for _, want := range required {
+		if !slices.Contains(names, want) {
+			t.Errorf("molecule/%s is missing: the scenarios are %v", want, names)
+		}
 	}
 	for _, name := range names {
 		s, err := molecule.Load(root, name, t.TempDir(), nil)

@@ -7,6 +7,8 @@ description:
   - foreman_molecule_not_ready lists the custom resources that are not Ready for their generation, with why.
   - foreman_molecule_owned_by keeps the objects an object owns (ownerReferences).
   - foreman_molecule_labeled keeps the objects with a label of a value.
+  - foreman_molecule_by_name makes a list of named items (status components, checks) a dict by name.
+  - foreman_molecule_mismatches lists the keys of a dict whose values differ from those wanted.
 """
 
 
@@ -39,6 +41,17 @@ def foreman_molecule_labeled(objects, key, value):
     return [o for o in objects or [] if ((o.get("metadata") or {}).get("labels") or {}).get(key) == value]
 
 
+def foreman_molecule_by_name(items):
+    """A dict of the items (dicts with a name), by name."""
+    return {i.get("name"): i for i in items or []}
+
+
+def foreman_molecule_mismatches(actual, wanted):
+    """One sentence per key of wanted whose value in actual (a dict) differs."""
+    actual = actual or {}
+    return [f"{k} is {actual.get(k)!r}, want {v!r}" for k, v in (wanted or {}).items() if actual.get(k) != v]
+
+
 class FilterModule:
     """The scenarios' filters."""
 
@@ -47,4 +60,6 @@ class FilterModule:
             "foreman_molecule_not_ready": foreman_molecule_not_ready,
             "foreman_molecule_owned_by": foreman_molecule_owned_by,
             "foreman_molecule_labeled": foreman_molecule_labeled,
+            "foreman_molecule_by_name": foreman_molecule_by_name,
+            "foreman_molecule_mismatches": foreman_molecule_mismatches,
         }
