@@ -2,9 +2,10 @@ package molecule
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -117,9 +118,9 @@ func (s *Scenario) AnsibleConfig(callbackDir string) string {
 	d["callbacks_enabled"] = strings.Join(enabled, ",")
 
 	var b strings.Builder
-	for _, sec := range sortedKeys(sections) {
+	for _, sec := range slices.Sorted(maps.Keys(sections)) {
 		fmt.Fprintf(&b, "[%s]\n", sec)
-		for _, k := range sortedKeys(sections[sec]) {
+		for _, k := range slices.Sorted(maps.Keys(sections[sec])) {
 			v := sections[sec][k]
 			if bv, ok := v.(bool); ok {
 				v = map[bool]string{true: "True", false: "False"}[bv]
@@ -136,7 +137,7 @@ func (s *Scenario) AnsibleConfig(callbackDir string) string {
 // flag alone, false leaves it out, anything else is --key=value.
 func OptionArgs(opts map[string]any) []string {
 	var args []string
-	for _, k := range sortedKeys(opts) {
+	for _, k := range slices.Sorted(maps.Keys(opts)) {
 		flag := "--" + k
 		if len(k) == 1 || strings.Trim(k, "v") == "" {
 			flag = "-" + k
@@ -176,13 +177,4 @@ func (s *Scenario) writeFiles() error {
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
