@@ -9,6 +9,8 @@ description:
   - foreman_molecule_labeled keeps the objects with a label of a value.
   - foreman_molecule_by_name makes a list of named items (status components, checks) a dict by name.
   - foreman_molecule_mismatches lists the keys of a dict whose values differ from those wanted.
+  - foreman_molecule_item_problems lists, for named items (status components, checks), those missing or not as wanted.
+  - foreman_molecule_uids maps objects' names to their UIDs, and nothing else of them.
 """
 
 
@@ -52,6 +54,23 @@ def foreman_molecule_mismatches(actual, wanted):
     return [f"{k} is {actual.get(k)!r}, want {v!r}" for k, v in (wanted or {}).items() if actual.get(k) != v]
 
 
+def foreman_molecule_item_problems(items, wanted, what="component"):
+    """One sentence per wanted item (name: {key: value}) missing from items or differing from it."""
+    have = foreman_molecule_by_name(items)
+    out = []
+    for name, want in (wanted or {}).items():
+        if name not in have:
+            out.append(f"{what} {name}: missing")
+            continue
+        out.extend(f"{what} {name}: {m}" for m in foreman_molecule_mismatches(have[name], want))
+    return out
+
+
+def foreman_molecule_uids(objects):
+    """{name: uid} of the objects; nothing else of them (Secrets' data stays out)."""
+    return {(o.get("metadata") or {}).get("name"): (o.get("metadata") or {}).get("uid") for o in objects or []}
+
+
 class FilterModule:
     """The scenarios' filters."""
 
@@ -62,4 +81,6 @@ class FilterModule:
             "foreman_molecule_labeled": foreman_molecule_labeled,
             "foreman_molecule_by_name": foreman_molecule_by_name,
             "foreman_molecule_mismatches": foreman_molecule_mismatches,
+            "foreman_molecule_uids": foreman_molecule_uids,
+            "foreman_molecule_item_problems": foreman_molecule_item_problems,
         }
