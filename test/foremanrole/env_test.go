@@ -379,6 +379,30 @@ func (c children) podTemplates() map[string]corev1.PodTemplateSpec {
 	return out
 }
 
+// checkRestrictedPods waits for the instance's workloads, then checks
+// every pod template (checkPodTemplates), reporting to t.
+func (e *env) checkRestrictedPods(t *testing.T, instance string) {
+	sub := *e
+	sub.t = t
+	sub.waitWorkloads(instance, 2*time.Minute)
+	sub.checkPodTemplates(sub.children(instance))
+}
+
+// checkSecondRunChangesNothing makes the operator run the instance again
+// (a new reconcile period is an annotation: the generation stays) after the
+// run completed at last, fails t if that run changed anything, and returns
+// its completion.
+func (e *env) checkSecondRunChangesNothing(t *testing.T, instance, last string) string {
+	e.update(instance, func(f *appv1alpha1.Foreman) {
+		metav1.SetMetaDataAnnotation(&f.ObjectMeta, "ansible.sdk.operatorframework.io/reconcile-period", "5h")
+	})
+	f := e.waitRun(instance, "Successful", last, laterRun)
+	if r := condition(f, "Successful").AnsibleResult; r.Changed != 0 {
+		t.Errorf("the second run changed %d things (ok %d)", r.Changed, r.Ok)
+	}
+	return completion(f)
+}
+
 // checkPodTemplates checks each pod template against the house's security
 // defaults and asks the API server, with a dry run, whether a pod made from
 // it is admitted by the namespace's restricted Pod Security Standard (which

@@ -131,21 +131,11 @@ func TestForemanWithRemoteExecution(t *testing.T) {
 	})
 
 	t.Run("every pod passes the restricted Pod Security Standard", func(t *testing.T) {
-		e := *e
-		e.t = t
-		e.waitWorkloads(name, 2*time.Minute)
-		e.checkPodTemplates(e.children(name))
+		e.checkRestrictedPods(t, name)
 	})
 
 	t.Run("a second run changes nothing", func(t *testing.T) {
-		e.update(name, func(f *appv1alpha1.Foreman) {
-			metav1.SetMetaDataAnnotation(&f.ObjectMeta, "ansible.sdk.operatorframework.io/reconcile-period", "5h")
-		})
-		f := e.waitRun(name, "Successful", last, laterRun)
-		last = completion(f)
-		if r := condition(f, "Successful").AnsibleResult; r.Changed != 0 {
-			t.Errorf("the second run changed %d things (ok %d)", r.Changed, r.Ok)
-		}
+		last = e.checkSecondRunChangesNothing(t, name, last)
 	})
 
 	t.Run("the status reporter says Ready once every component is", func(t *testing.T) {

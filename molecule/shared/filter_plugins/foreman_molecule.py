@@ -8,7 +8,6 @@ description:
   - foreman_molecule_owned_by keeps the objects an object owns (ownerReferences).
   - foreman_molecule_labeled keeps the objects with a label of a value.
   - foreman_molecule_by_name makes a list of named items (status components, checks) a dict by name.
-  - foreman_molecule_mismatches lists the keys of a dict whose values differ from those wanted.
   - foreman_molecule_item_problems lists, for named items (status components, checks), those missing or not as wanted.
   - foreman_molecule_uids maps objects' names to their UIDs, and nothing else of them.
 """
@@ -48,7 +47,7 @@ def foreman_molecule_by_name(items):
     return {i.get("name"): i for i in items or []}
 
 
-def foreman_molecule_mismatches(actual, wanted):
+def _mismatches(actual, wanted):
     """One sentence per key of wanted whose value in actual (a dict) differs."""
     actual = actual or {}
     return [f"{k} is {actual.get(k)!r}, want {v!r}" for k, v in (wanted or {}).items() if actual.get(k) != v]
@@ -62,7 +61,7 @@ def foreman_molecule_item_problems(items, wanted, what="component"):
         if name not in have:
             out.append(f"{what} {name}: missing")
             continue
-        out.extend(f"{what} {name}: {m}" for m in foreman_molecule_mismatches(have[name], want))
+        out.extend(f"{what} {name}: {m}" for m in _mismatches(have[name], want))
     return out
 
 
@@ -80,7 +79,6 @@ class FilterModule:
             "foreman_molecule_owned_by": foreman_molecule_owned_by,
             "foreman_molecule_labeled": foreman_molecule_labeled,
             "foreman_molecule_by_name": foreman_molecule_by_name,
-            "foreman_molecule_mismatches": foreman_molecule_mismatches,
             "foreman_molecule_uids": foreman_molecule_uids,
             "foreman_molecule_item_problems": foreman_molecule_item_problems,
         }
