@@ -1,11 +1,14 @@
 package foremanrole_test
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
 
 	"github.com/theforeman/foreman-operator/internal/testrepo"
 )
@@ -59,5 +62,25 @@ func TestPulpsRenderedSettingsReadBackAsPulpReadsThem(t *testing.T) {
 		if err == nil || !strings.Contains(string(b), want) {
 			t.Errorf("the checker on %s: %v, want it to fail saying %s:\n%s", fixture, err, want, b)
 		}
+	}
+}
+
+// checkPulpEnv runs roles/foreman/tests/pulp_settings.py on a Pulp
+// environment found on the cluster and the api and content commands.
+func checkPulpEnv(t *testing.T, env map[string]string, api, content *appsv1.Deployment) {
+	t.Helper()
+	rendered := map[string]any{"stream": "on the cluster", "configmap": env, "commands": map[string][]string{
+		"api": api.Spec.Template.Spec.Containers[0].Command, "content": content.Spec.Template.Spec.Containers[0].Command}}
+	data, err := json.Marshal(rendered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "pulp-env.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := exec.Command("/usr/bin/python3", filepath.Join(testrepo.Root(t), "roles", "foreman", "tests", "pulp_settings.py"), path).CombinedOutput()
+	if err != nil {
+		t.Errorf("Pulp's settings on the cluster: %v\n%s", err, b)
 	}
 }
