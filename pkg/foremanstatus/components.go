@@ -30,6 +30,7 @@ const (
 	ComponentCandlepin         = "candlepin"
 	ComponentCandlepinDatabase = "candlepin-database"
 	ComponentPulpMigration     = "pulp-migration"
+	ComponentPulpAdmin         = "pulp-admin"
 	ComponentPulpAPI           = "pulp-api"
 	ComponentPulpContent       = "pulp-content"
 	ComponentPulpWorker        = "pulp-worker"
@@ -101,7 +102,7 @@ func ExpectedComponents(spec v1alpha1.ForemanSpec) []Expected {
 
 // katelloBackends are what Foreman's migration needs with Katello: the
 // databases of Candlepin and Pulp on the managed PostgreSQL, Candlepin and
-// its database, and Pulp's database and migration.
+// its database, and Pulp's database, migration and admin.
 func katelloBackends(spec v1alpha1.ForemanSpec) []Expected {
 	candlepin, pulp := spec.Candlepin, spec.Pulp
 	if candlepin == nil {
@@ -129,7 +130,7 @@ func katelloBackends(spec v1alpha1.ForemanSpec) []Expected {
 		out = append(out, Expected{Name: ComponentPulpDatabase, Kind: KindExternal})
 	}
 	if pulp.Mode != modeExternal {
-		out = append(out, Expected{Name: ComponentPulpMigration, Kind: KindJob})
+		out = append(out, Expected{Name: ComponentPulpMigration, Kind: KindJob}, Expected{Name: ComponentPulpAdmin, Kind: KindJob})
 	}
 	return out
 }

@@ -74,7 +74,7 @@ func TestExpectedComponents(t *testing.T) {
 		"Pulp's replicas come from the spec, defaults where it has none": {
 			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": true}, Pulp: &v1alpha1.PulpSpec{Managed: &v1alpha1.ManagedPulp{
 				API: v1alpha1.ComponentSpec{Replicas: ptr.To[int32](3)}, Worker: v1alpha1.ComponentSpec{Replicas: ptr.To[int32](4)}}}},
-			want: with(with(katelloAllInOne, 11, cluster("pulp-api", "Deployment", 3)), 13, cluster("pulp-worker", "Deployment", 4)),
+			want: with(with(katelloAllInOne, 12, cluster("pulp-api", "Deployment", 3)), 14, cluster("pulp-worker", "Deployment", 4)),
 		},
 		"External PostgreSQL and Candlepin, Pulp managed on its own database: no databases Job, three External components": {
 			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": true},
@@ -84,7 +84,7 @@ func TestExpectedComponents(t *testing.T) {
 			want: []Expected{
 				{Name: "postgresql", Kind: "External"}, cluster("redis", "Deployment", 1),
 				{Name: "candlepin", Kind: "External"}, {Name: "pulp-database", Kind: "External"}, cluster("pulp-migration", "Job", 0),
-				cluster("migration", "Job", 0), cluster("web", "Deployment", 1), cluster("dynflow-orchestrator", "Deployment", 1),
+				cluster("pulp-admin", "Job", 0), cluster("migration", "Job", 0), cluster("web", "Deployment", 1), cluster("dynflow-orchestrator", "Deployment", 1),
 				cluster("dynflow-worker", "Deployment", 1), cluster("dynflow-worker-hosts-queue", "Deployment", 1),
 				cluster("katello-events", "Deployment", 1), cluster("pulp-api", "Deployment", 1), cluster("pulp-content", "Deployment", 1),
 				cluster("pulp-worker", "Deployment", 2), cluster("pulp-registration", "Job", 0),
@@ -137,6 +137,7 @@ var katelloAllInOne = []Expected{
 	{Name: "databases", Kind: "Job"},
 	{Name: "candlepin", Kind: "Deployment", Replicas: 1},
 	{Name: "pulp-migration", Kind: "Job"},
+	{Name: "pulp-admin", Kind: "Job"},
 	{Name: "migration", Kind: "Job"},
 	{Name: "web", Kind: "Deployment", Replicas: 1},
 	{Name: "dynflow-orchestrator", Kind: "Deployment", Replicas: 1},
@@ -379,7 +380,7 @@ func TestCompute(t *testing.T) {
 		"Katello's components are waited for, in order": {
 			spec: v1alpha1.ForemanSpec{Plugins: map[string]bool{"katello": true}}, status: succeeded(2), children: ready(1),
 			want: Verdict{StateProgressing, ReasonAwaitingComponents, "databases: Job not found; candlepin: Deployment not found; " +
-				"pulp-migration: Job not found; dynflow-worker-hosts-queue: Deployment not found; katello-events: Deployment not found; " +
+				"pulp-migration: Job not found; pulp-admin: Job not found; dynflow-worker-hosts-queue: Deployment not found; katello-events: Deployment not found; " +
 				"pulp-api: Deployment not found; pulp-content: Deployment not found; pulp-worker: Deployment not found; " +
 				"pulp-registration: Job not found"},
 		},
@@ -391,14 +392,14 @@ func TestCompute(t *testing.T) {
 					ch.Deployments = append(ch.Deployments, deployment(c, 1))
 				}
 				ch.Deployments = append(ch.Deployments, deployment("pulp-worker", 2))
-				for _, c := range []string{"databases", "pulp-migration", "pulp-registration"} {
+				for _, c := range []string{"databases", "pulp-migration", "pulp-admin", "pulp-registration"} {
 					j := job("foreman-"+c+"-1", batchv1.JobComplete)
 					j.Labels[LabelComponent] = c
 					ch.Jobs = append(ch.Jobs, j)
 				}
 				return ch
 			}(),
-			want:      Verdict{StateReady, ReasonAllComponentsReady, "All 15 components are ready; generation 2 is reconciled"},
+			want:      Verdict{StateReady, ReasonAllComponentsReady, "All 16 components are ready; generation 2 is reconciled"},
 			component: "pulp-worker",
 			wantComp:  v1alpha1.ComponentStatus{Name: "pulp-worker", Kind: "Deployment", Location: "cluster", Ready: true, Replicas: 2, ReadyReplicas: 2},
 		},

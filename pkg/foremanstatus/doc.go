@@ -28,6 +28,7 @@
 //	                                          Candlepin or Pulp on it
 //	candlepin                    Deployment   Katello, candlepin.mode managed      candlepin.managed.replicas (1)
 //	pulp-migration               Job          Katello, pulp.mode managed           -
+//	pulp-admin                   Job          Katello, pulp.mode managed           -
 //	migration                    Job          always                               -
 //	web                          Deployment   always                               web.replicas (1)
 //	dynflow-orchestrator         Deployment   always                               1

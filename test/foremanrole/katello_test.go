@@ -45,7 +45,7 @@ const katelloFirstRun = 8 * time.Minute
 
 // katelloComponents are the components Katello adds to the status when
 // every service is managed.
-var katelloComponents = []string{"databases", "candlepin", "pulp-migration", "dynflow-worker-hosts-queue", "katello-events",
+var katelloComponents = []string{"databases", "candlepin", "pulp-migration", "pulp-admin", "dynflow-worker-hosts-queue", "katello-events",
 	"pulp-api", "pulp-content", "pulp-worker", "pulp-registration"}
 
 // TestTheDesignsExampleWithKatello follows config/samples/app_v1alpha1_foreman.yaml,
@@ -109,6 +109,23 @@ func TestTheDesignsExampleWithKatello(t *testing.T) {
 				t.Errorf("no complete %s Job; have %v", component, jobStates(c.OtherJobs))
 			}
 		}
+		// Pulp's admin: reset-admin-password, in a Job started once the
+		// migration completed (foremanctl's pulpcore-manager-admin-password).
+		migration, admin := jobOf(c.OtherJobs, "pulp-migration"), jobOf(c.OtherJobs, "pulp-admin")
+		if admin == nil || !jobComplete(*admin) {
+			t.Errorf("no complete pulp-admin Job; have %v", jobStates(c.OtherJobs))
+		} else {
+			if cmd := strings.Join(admin.Spec.Template.Spec.Containers[0].Command, " "); !strings.Contains(cmd, "pulpcore-manager reset-admin-password --random") {
+				t.Errorf("the pulp-admin Job runs %q, want pulpcore-manager reset-admin-password --random", cmd)
+			}
+			if migration != nil && (migration.Status.CompletionTime == nil || admin.CreationTimestamp.Before(migration.Status.CompletionTime)) {
+				t.Errorf("the pulp-admin Job was created at %s, before Pulp's migration completed (%v)", admin.CreationTimestamp, migration.Status.CompletionTime)
+			}
+			if got, want := admin.Spec.Template.Spec.Containers[0].Image, migration.Spec.Template.Spec.Containers[0].Image; got != want {
+				t.Errorf("the pulp-admin Job runs %s, Pulp's migration %s", got, want)
+			}
+		}
+
 		reg := jobOf(c.OtherJobs, "pulp-registration")
 		if reg == nil {
 			t.Fatalf("no Job registers Pulp; have %v", jobStates(c.OtherJobs))
@@ -133,8 +150,27 @@ func TestTheDesignsExampleWithKatello(t *testing.T) {
 			}
 		}
 		for _, d := range []string{"pulp-api", "pulp-content", "pulp-worker"} {
-			if !mounts(c.deployment(name+"-"+d).Spec.Template.Spec, name+"-pulp", "/var/lib/pulp") {
+			pod := c.deployment(name + "-" + d).Spec.Template.Spec
+			if !mounts(pod, name+"-pulp", "/var/lib/pulp") {
 				t.Errorf("%s does not mount Pulp's content claim at /var/lib/pulp", d)
+			}
+			// The directories Pulp expects, made on the claim first, with
+			// Pulp's image as Pulp's user.
+			if len(pod.InitContainers) != 1 || !initMounts(pod, name+"-pulp", "/var/lib/pulp") ||
+				pod.InitContainers[0].Image != pod.Containers[0].Image || pod.InitContainers[0].SecurityContext == nil ||
+				pod.InitContainers[0].SecurityContext.RunAsUser != nil {
+				t.Errorf("%s: init containers %+v, want one that runs Pulp's image as the pod's user with the claim at /var/lib/pulp", d, pod.InitContainers)
+			} else if got := strings.Join(pod.InitContainers[0].Command, " "); got != "mkdir -p /var/lib/pulp/media /var/lib/pulp/assets /var/lib/pulp/tmp "+
+				"/var/lib/pulp/sync_imports /var/lib/pulp/imports /var/lib/pulp/exports" {
+				t.Errorf("%s's init container runs %q, want mkdir -p of media, assets, tmp and the import and export paths", d, got)
+			}
+		}
+		// pulp-api and pulp-content bind IPv4 explicitly; the worker keeps the
+		// image's wrapper.
+		for d, want := range map[string]string{"pulp-api": "pulpcore-api --bind 0.0.0.0:24817 ", "pulp-content": "pulpcore-content --bind 0.0.0.0:24816 ",
+			"pulp-worker": "pulp-worker"} {
+			if got := strings.Join(c.deployment(name + "-" + d).Spec.Template.Spec.Containers[0].Command, " ") + " "; !strings.HasPrefix(got, want) {
+				t.Errorf("%s runs %q, want %q...", d, got, want)
 			}
 		}
 
@@ -172,6 +208,15 @@ func TestTheDesignsExampleWithKatello(t *testing.T) {
 		for k, want := range map[string]string{
 			"PULP_DATABASES__default__HOST": name + "-postgresql", "PULP_DATABASES__default__NAME": "pulpcore",
 			"PULP_SMART_PROXY_PULP_URL": "https://" + svc("pulp"), "PULP_CONTENT_ORIGIN": "http://" + hostname,
+			// foremanctl's pulp defaults (src/roles/pulp/defaults/main.yaml).
+			"PULP_AUTHENTICATION_BACKENDS":    `["pulpcore.app.authentication.PulpNoCreateRemoteUserBackend"]`,
+			"PULP_ALLOWED_CONTENT_CHECKSUMS":  `["sha1", "sha224", "sha256", "sha384", "sha512"]`,
+			"PULP_ALLOWED_IMPORT_PATHS":       `["/var/lib/pulp/sync_imports", "/var/lib/pulp/imports"]`,
+			"PULP_ALLOWED_EXPORT_PATHS":       `["/var/lib/pulp/exports"]`,
+			"PULP_ANSIBLE_API_HOSTNAME":       "http://" + hostname,
+			"PULP_ANSIBLE_CONTENT_HOSTNAME":   "http://" + hostname + "/pulp/content",
+			"PULP_ANSIBLE_PERMISSION_CLASSES": "[]",
+			"PULP_SMART_PROXY_RHSM_URL":       "",
 		} {
 			if pulpEnv[k] != want {
 				t.Errorf("Pulp's %s = %q, want %q", k, pulpEnv[k], want)
@@ -180,6 +225,8 @@ func TestTheDesignsExampleWithKatello(t *testing.T) {
 		if got := e.secretData(name+"-pulp-env", "PULP_DATABASES__default__PASSWORD"); got != e.secretData(name+"-pulp-db", "password") {
 			t.Error("Pulp's database password is not the one of its database user")
 		}
+		// What the cluster holds reads back as Pulp reads it.
+		checkPulpEnv(t, pulpEnv, c.deployment(name+"-pulp-api"), c.deployment(name+"-pulp-content"))
 
 		// The CA and what it issued.
 		if f.Status.CASecret != name+"-ca" {
@@ -654,6 +701,11 @@ func envOf(c corev1.Container, name string) string {
 		}
 	}
 	return ""
+}
+
+// initMounts reports whether an init container of pod mounts claim at path.
+func initMounts(pod corev1.PodSpec, claim, path string) bool {
+	return mounts(corev1.PodSpec{Volumes: pod.Volumes, Containers: pod.InitContainers}, claim, path)
 }
 
 // mounts reports whether a container of pod mounts claim at path.

@@ -7,6 +7,12 @@ pure and covered by tests/filters.yml.
 import base64
 import datetime
 import hashlib
+import json
+
+try:
+    import tomllib
+except ImportError:  # pragma: no cover - Python before 3.11
+    tomllib = None
 
 try:
     from cryptography import x509
@@ -32,6 +38,7 @@ description:
   - foreman_pick_secret decodes the data of one Secret of a list, by name.
   - foreman_service_dns_names lists the DNS names of a Service inside the cluster.
   - foreman_certificate_checksums fingerprints the certificates of a list of Secrets.
+  - foreman_dynaconf_env writes typed settings as the environment strings Dynaconf reads back with those types.
 """
 
 
@@ -235,6 +242,44 @@ def foreman_service_dns_names(service, namespace):
             "%s.%s.svc.cluster.local" % (service, namespace)]
 
 
+def _dynaconf_reads_as(value):
+    """What Dynaconf reads an environment value back as: it parses the TOML
+    of key=<value> and keeps the string when that fails
+    (dynaconf/utils/parse_conf.py)."""
+    if tomllib is None:  # pragma: no cover - Python before 3.11
+        return value
+    try:
+        return tomllib.loads("key=" + value)["key"]
+    except (tomllib.TOMLDecodeError, ValueError):
+        return value
+
+
+def foreman_dynaconf_env(settings):
+    """{name: string} of typed settings, for Dynaconf to read from the
+    environment with their types: booleans as true/false, numbers as
+    numbers, lists as arrays, mappings as @json, None left out. A string
+    stays as it is, and is read as a number when it is one (Ansible hands
+    templated numbers over as strings); one TOML would read as a boolean,
+    an array, a table or a date is quoted, so that it stays a string."""
+    out = {}
+    for name, value in (settings or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[name] = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            out[name] = str(value)
+        elif isinstance(value, dict):
+            out[name] = "@json " + json.dumps(value)
+        elif isinstance(value, (list, tuple)):
+            out[name] = json.dumps(list(value))
+        else:
+            value = str(value)
+            read = _dynaconf_reads_as(value)
+            out[name] = value if isinstance(read, (str, int, float)) and not isinstance(read, bool) else json.dumps(value)
+    return out
+
+
 def _load_certificate(pem):
     if x509 is None:
         raise ValueError("python3-cryptography is needed to read certificates")
@@ -364,4 +409,5 @@ class FilterModule(object):
             "foreman_pick_secret": foreman_pick_secret,
             "foreman_service_dns_names": foreman_service_dns_names,
             "foreman_certificate_checksums": foreman_certificate_checksums,
+            "foreman_dynaconf_env": foreman_dynaconf_env,
         }
